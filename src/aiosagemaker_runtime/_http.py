@@ -1,0 +1,67 @@
+"""The transport boundary: what the pipeline hands to an HTTP engine and gets back.
+
+One module per engine implements :class:`Transport` (``_transport.py`` for httpx2 and
+httpx, ``_aiohttp_transport.py`` for aiohttp). Engines raise only the library's
+:class:`~aiosagemaker_runtime.TransportError` subclasses, translated in one place each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+__all__ = ["HTTPRequest", "HTTPResponse", "Transport"]
+
+
+@dataclass(slots=True)
+class HTTPRequest:
+    """A fully built, signed request.
+
+    ``url`` is absolute with its path already percent-encoded; ``headers`` are sent as
+    given, in order, and nothing is added by the engine (no ``Accept`` or
+    ``Accept-Encoding``; ``Content-Length`` is set by the engine from ``body``);
+    ``body`` is in memory (streams were read before signing) and is not copied.
+    """
+
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    body: bytes | bytearray | memoryview = b""
+
+
+class HTTPResponse(Protocol):
+    """A response whose headers have arrived; the body is read on demand."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Header names lower-cased; repeated headers joined with ``", "``."""
+        ...
+
+    async def read(self) -> bytes:
+        """The whole body. Failures while reading raise TransportError subclasses."""
+        ...
+
+    def iter_raw(self) -> AsyncIterator[bytes]:
+        """Body chunks as they arrive; a chunk waits at most ``read_timeout``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the connection (idempotent)."""
+        ...
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """An HTTP engine."""
+
+    async def send(self, request: HTTPRequest) -> HTTPResponse:
+        """Send ``request`` and return once the status line and headers are in."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close every connection the transport owns."""
+        ...

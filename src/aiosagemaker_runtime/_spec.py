@@ -1,0 +1,168 @@
+"""Operation descriptions: the interface between generated code and the runtime core.
+
+The code generator emits, per service, one table of :class:`ShapeSpec` (every shape the
+operations reach, keyed by the model's shape name), one :class:`OperationSpec`
+constant per operation and one :class:`ServiceSpec`. The runtime (protocol
+serialisation and parsing, signing, retries, event streams) is driven only by these
+values; it never knows a service by name.
+
+Contract, for both sides:
+
+* Shape and member names are the model's names. ``MemberSpec.attr`` is the snake_case
+  attribute of the generated pydantic class and ``MemberSpec.name`` its alias, so
+  ``getattr(instance, member.attr)`` reads a value and ``model_dump(by_alias=True)``
+  gives botocore's dict.
+* ``MemberSpec.target`` names a shape in the same table, so recursive shapes need no
+  forward references. ``ShapeSpec.type`` is the model's type, except that the
+  generator writes ``"document"`` for structures with the ``document`` trait and
+  ``"union"`` for structures with the ``union`` trait.
+* Every wire name is resolved by the generator: ``wire_name`` is the header name,
+  query key or URI label for bound members and the JSON key (``jsonName`` or the
+  member name) for body members.
+* Timestamp formats are resolved by the generator: ``MemberSpec.timestamp_format`` is
+  the member's own trait, else the target shape's, else ``""`` meaning "the protocol's
+  default for this location" (the runtime knows the defaults).
+* Structures that are classes (inputs, outputs, nested structures, unions, events)
+  carry their pydantic class in ``cls``; error shapes carry their
+  :class:`~aiosagemaker_runtime.ServiceError` subclass.
+* All values are immutable; the runtime may cache derived plans keyed by identity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Location", "MemberSpec", "OperationSpec", "ServiceSpec", "ShapeSpec", "ShapeType"]
+
+#: Where a member is bound on the wire. ``""`` means the JSON body (or the event
+#: payload for event members).
+Location = Literal["", "uri", "querystring", "header", "headers", "statusCode"]
+
+ShapeType = Literal[
+    "structure",
+    "union",
+    "document",
+    "list",
+    "map",
+    "string",
+    "integer",
+    "long",
+    "float",
+    "double",
+    "boolean",
+    "blob",
+    "timestamp",
+    "byte",
+    "short",
+    "bigInteger",
+    "bigDecimal",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSpec:
+    """One member of a structure, with its wire binding."""
+
+    name: str
+    """The member name as the model spells it (the pydantic alias): ``"EndpointName"``."""
+    attr: str
+    """The Python attribute: ``"endpoint_name"``."""
+    target: str
+    """Name of the member's shape in the table."""
+    location: Location = ""
+    wire_name: str = ""
+    """Header name, query key, URI label or JSON key; for ``headers`` the prefix."""
+    timestamp_format: str = ""
+    """``"iso8601"``, ``"rfc822"``, ``"unixTimestamp"`` or ``""`` for the default."""
+    json_value: bool = False
+    """``jsonvalue`` trait: a header carrying base64 of a JSON document."""
+    idempotency_token: bool = False
+    """Filled with a fresh UUID4 by the runtime when the caller leaves it unset."""
+    host_label: bool = False
+    """Substituted into the operation's ``host_prefix``."""
+    event_header: bool = False
+    event_payload: bool = False
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeSpec:
+    """A shape of the model, resolved for the runtime."""
+
+    name: str
+    type: ShapeType
+    members: tuple[MemberSpec, ...] = ()
+    """Structure, union and event members, in model order."""
+    member: str = ""
+    """List element shape."""
+    key: str = ""
+    """Map key shape."""
+    value: str = ""
+    """Map value shape."""
+    payload: str = ""
+    """Structure: attribute (``MemberSpec.attr``) of the member bound as the HTTP payload."""
+    timestamp_format: str = ""
+    streaming: bool = False
+    """Blob with the ``streaming`` trait, or a payload blob the runtime must not JSON-encode."""
+    event_stream: bool = False
+    """Union with the ``eventstream`` trait: its members are events and exceptions."""
+    event: bool = False
+    exception: bool = False
+    fault: bool = False
+    status_code: int = 0
+    """Error shapes: the model's ``httpStatusCode``; 0 when absent."""
+    error_code: str = ""
+    """Error shapes: the code the service sends (the shape name unless the model says otherwise)."""
+    sensitive: bool = False
+    cls: type[Any] | None = None
+    """Pydantic class (structures, unions, events) or ServiceError subclass (errors)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OperationSpec:
+    """One operation: what the generated client method hands to the runtime."""
+
+    name: str
+    """The model's operation name: ``"InvokeEndpoint"``."""
+    method: str
+    uri: str
+    """``requestUri`` as in the model, labels included: ``"/endpoints/{EndpointName}/invocations"``,
+    ``"/{Bucket}/{Key+}?uploads"``."""
+    input: str
+    """Input shape name, or ``""`` when the operation takes none."""
+    output: str
+    """Output shape name, or ``""`` when the operation returns none."""
+    shapes: Mapping[str, ShapeSpec] = field(repr=False)
+    errors: tuple[str, ...] = ()
+    """Error shape names the operation lists (all error shapes are also in ``ServiceSpec``)."""
+    success_code: int = 200
+    host_prefix: str = ""
+    """The ``endpoint.hostPrefix`` trait, ``""`` when absent."""
+    auth_type: str = ""
+    """The operation's ``authtype`` trait (``"none"``, ``"v4-unsigned-body"``) or ``""``."""
+    event_stream_output: str = ""
+    """Attribute of the output member that is an event stream, ``""`` when none."""
+    event_stream_input: str = ""
+    """Attribute of an input event stream member; the runtime refuses these for now."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """The service: metadata for signing and endpoints, and its errors."""
+
+    service_id: str
+    """``metadata.serviceId``: ``"SageMaker Runtime"``."""
+    endpoint_prefix: str
+    signing_name: str
+    api_version: str
+    protocol: str
+    shapes: Mapping[str, ShapeSpec] = field(repr=False)
+    errors: Mapping[str, type[Any]] = field(repr=False)
+    """Error code -> generated ServiceError subclass, for every error shape of the model."""
+    endpoint_rules: Callable[[], Mapping[str, Any] | None] | None = field(default=None, repr=False)
+    """Loads the model's endpoint rule set (``endpoint-rule-set-1.json``) when the
+    generator found one beside the model; ``None`` means: ask botocore's data."""
+    botocore_name: str = ""
+    """Service name in botocore's data directory (``"sagemaker-runtime"``), for fallbacks."""
