@@ -1,0 +1,88 @@
+"""The server: listener, connections, background work and clean shutdown."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+from typing import TextIO
+
+import anyio
+import anyio.abc
+from anyio.abc import SocketAttribute
+
+from ._app import SageMakerRuntimeApp
+from ._config import LocalConfig
+from ._http11 import serve_connection
+from ._targets import TargetRunner
+
+__all__ = ["LocalEndpointServer", "run_server"]
+
+logger = logging.getLogger("aiosagemaker_runtime.local")
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class LocalEndpointServer:
+    """A SageMaker Runtime endpoint on the local machine.
+
+    ``await tg.start(server.serve)`` returns the bound URL (``port=0`` picks a free
+    port); cancelling the task stops the server and its background work.
+    """
+
+    def __init__(self, config: LocalConfig) -> None:
+        self.config = config
+        self.url: str | None = None
+
+    async def serve(
+        self, *, task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Listen and serve until cancelled."""
+        runner = TargetRunner(self.config)
+        app = SageMakerRuntimeApp(self.config, runner)
+        max_body = app.max_body
+        listener = await anyio.create_tcp_listener(
+            local_host=self.config.host, local_port=self.config.port
+        )
+        try:
+            port = listener.extra(SocketAttribute.local_port)
+            self.url = _url(self.config.host, port)
+
+            async def on_connection(stream: anyio.abc.SocketStream) -> None:
+                await serve_connection(stream, app, max_body=max_body)
+
+            async with anyio.create_task_group() as tasks:
+                app.attach(tasks)
+                task_status.started(self.url)
+                await listener.serve(on_connection, task_group=tasks)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await listener.aclose()
+                await runner.aclose()
+
+
+async def _serve_until_signal(server: LocalEndpointServer, out: TextIO) -> None:
+    async with anyio.create_task_group() as tasks:
+        url = await tasks.start(server.serve)
+        print(f"serving on {url}", file=out, flush=True)
+        for endpoint in server.config.endpoints.values():
+            logger.warning("endpoint %s -> %s", endpoint.name, endpoint.target)
+        try:
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for signum in signals:
+                    logger.warning("received %s, shutting down", signal.Signals(signum).name)
+                    break
+        except NotImplementedError:  # pragma: no cover - Windows: rely on KeyboardInterrupt
+            await anyio.sleep_forever()
+        tasks.cancel_scope.cancel()
+
+
+def run_server(config: LocalConfig, out: TextIO | None = None) -> None:
+    """Serve ``config`` until SIGINT or SIGTERM; print ``serving on URL`` first on ``out``."""
+    server = LocalEndpointServer(config)
+    # KeyboardInterrupt: the signal arrived before the receiver was installed.
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(_serve_until_signal, server, out if out is not None else sys.stdout)
