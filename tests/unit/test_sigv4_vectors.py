@@ -70,6 +70,10 @@ def prepare(context: dict[str, object], raw: RawRequest) -> tuple[str, list[tupl
     return url, headers, payload
 
 
+def no_keys(access_key: str) -> str | None:
+    return None
+
+
 def expected(case: str, name: str) -> str:
     return (VECTORS / case / f"header-{name}.txt").read_text()
 
@@ -134,7 +138,7 @@ def test_sign_request_gives_the_signed_request(case: str) -> None:
     )
     if omit:
         # post-sts-header-after: the token is added after signing, so it is not signed.
-        request.headers.append(("X-Amz-Security-Token", token))
+        request.headers.append(("X-Amz-Security-Token", str(token)))
     want = parse_request((VECTORS / case / "header-signed-request.txt").read_bytes())
     assert want.method == raw.method and want.target == raw.target
     assert Counter(request.headers) == Counter(want.headers)
@@ -152,13 +156,13 @@ def test_verify_accepts_the_signed_request(case: str) -> None:
     want = parse_request((VECTORS / case / "header-signed-request.txt").read_bytes())
     path, _, query = want.target.partition("?")
     now = datetime.strptime(str(context["timestamp"]), "%Y-%m-%dT%H:%M:%SZ")
-    secrets = {creds["access_key_id"]: creds["secret_access_key"]}
+    secrets: dict[str, str] = {creds["access_key_id"]: creds["secret_access_key"]}
     result = verify_request(want.method, path, query, want.headers, want.body, secrets.get, now=now)
     assert result.ok, result
     tampered = [(n, "other.example.com") if n == "Host" else (n, v) for n, v in want.headers]
     result = verify_request(want.method, path, query, tampered, want.body, secrets.get, now=now)
     assert result.status == "bad_signature"
     assert result.error_code == "InvalidSignatureException" and result.status_code == 403
-    unknown = verify_request(want.method, path, query, want.headers, want.body, {}.get, now=now)
+    unknown = verify_request(want.method, path, query, want.headers, want.body, no_keys, now=now)
     assert unknown.status == "unknown_access_key"
     assert unknown.error_code == "UnrecognizedClientException"
