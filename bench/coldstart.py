@@ -1,0 +1,74 @@
+"""Cold start of one client kind in a fresh interpreter: import, create, one call.
+
+``python -m bench.coldstart --kind K --base URL`` prints ``RESULT {...}`` with the wall
+seconds of each phase (measured from before the library's first import) and the CPU
+seconds of the whole, both taken inside the process, so interpreter start-up (the same
+for every kind) is left out. Only ``time``, ``sys``, ``json`` and ``asyncio`` are
+imported before the clock starts; ``bench.kinds`` imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import time
+
+_T0 = time.perf_counter()
+_C0 = time.process_time()
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+
+from .kinds import _import_ours  # noqa: E402
+
+
+async def _run(kind: str, base: str) -> dict[str, float]:
+    t_start = time.perf_counter()
+    c_start = time.process_time()
+    # Phase 1: imports (the kind's opener imports lazily; do it explicitly to time it).
+    if kind in ("ours", "ours-aiohttp"):
+        _import_ours()
+    elif kind == "aiobotocore":
+        import aiobotocore.config
+        import aiobotocore.session  # noqa: F401
+    elif kind == "httpx2":
+        import httpx2  # noqa: F401
+    elif kind == "aiohttp":
+        import aiohttp  # noqa: F401
+    elif kind == "boto3-threads":
+        import boto3  # noqa: F401
+        import botocore.config  # noqa: F401
+    t_import = time.perf_counter()
+    from .kinds import open_kind
+
+    client = await open_kind(kind, base, 1)
+    t_create = time.perf_counter()
+    body = b'{"inputs": [1, 2, 3]}'
+    got = client.invoke(body) if client.sync else await client.invoke(body)
+    if got != len(body):
+        raise RuntimeError(f"{kind}: got {got} bytes back, sent {len(body)}")
+    t_call = time.perf_counter()
+    c_call = time.process_time()
+    await client.close()
+    return {
+        "import_s": t_import - t_start,
+        "create_s": t_create - t_import,
+        "call_s": t_call - t_create,
+        "total_s": t_call - t_start,
+        "cpu_s": c_call - c_start,
+        "modules": len(sys.modules),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kind", required=True)
+    parser.add_argument("--base", required=True)
+    args = parser.parse_args(argv)
+    result = asyncio.run(_run(args.kind, args.base))
+    result["preamble_s"] = time.perf_counter() - _T0 - result["total_s"]
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

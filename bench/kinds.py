@@ -1,0 +1,229 @@
+"""The client kinds under test, each behind the same tiny interface.
+
+``open_kind(kind, url, concurrency)`` returns a :class:`Client` whose ``invoke(body)``
+performs one InvokeEndpoint (request out, whole response body read) and whose ``close()``
+releases it. Every library is imported inside its opener, so the cold-start benchmark can
+time imports, and a worker process only ever imports the library it measures.
+
+``boto3-threads`` is synchronous: its ``invoke`` is a plain function run in a thread pool.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+REGION = "us-east-1"
+ENDPOINT_NAME = "bench-endpoint"
+ACCESS_KEY = "AKIDBENCHEXAMPLE0000"
+SECRET_KEY = "bench/secret/key/not/a/real/one/0000000"
+CONTENT_TYPE = "application/json"
+
+# Kinds in report order. "ours" is the default engine (httpx2).
+KINDS = ("ours", "ours-aiohttp", "aiobotocore", "boto3-threads", "httpx2", "aiohttp")
+LABELS = {
+    "ours": "ours (httpx2 engine)",
+    "ours-aiohttp": 'ours (http_backend="aiohttp")',
+    "aiobotocore": "aiobotocore",
+    "boto3-threads": "boto3 in threads",
+    "httpx2": "raw httpx2",
+    "aiohttp": "raw aiohttp",
+}
+
+# What a signed InvokeEndpoint request carries; the raw clients send these verbatim (they do
+# no signing), so they pay for the same header bytes on the wire.
+RAW_HEADERS = {
+    "Content-Type": CONTENT_TYPE,
+    "User-Agent": "aiosagemaker-runtime-bench/0.1",
+    "X-Amz-Date": "20261123T090000Z",
+    "amz-sdk-invocation-id": "6b0d4d8e-3f4a-4c5e-9c1e-1d2e3f4a5b6c",
+    "amz-sdk-request": "attempt=1; max=3",
+    "Authorization": (
+        "AWS4-HMAC-SHA256 Credential=" + ACCESS_KEY + "/20261123/us-east-1/sagemaker/aws4_request, "
+        "SignedHeaders=content-type;host;x-amz-date, Signature=" + "0" * 64
+    ),
+}
+
+
+def bench_environment() -> dict[str, str]:
+    """Environment for child processes: dummy credentials, no files, no IMDS."""
+    env = dict(os.environ)
+    for name in list(env):
+        if name.startswith("AWS_"):
+            del env[name]
+    env.update(
+        {
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+    return env
+
+
+@dataclass
+class Client:
+    invoke: Callable[[bytes], Any]  # async for every kind but boto3-threads
+    close: Callable[[], Awaitable[None]]
+    sync: bool = False
+
+
+def invocations_url(base: str) -> str:
+    return f"{base}/endpoints/{ENDPOINT_NAME}/invocations"
+
+
+def _import_ours() -> tuple[Any, Any]:
+    try:
+        from aiosagemaker_runtime import ClientConfig, SageMakerRuntimeClient
+    except ImportError:
+        from aiosagemaker_runtime._generated import SageMakerRuntimeClient
+
+        from aiosagemaker_runtime import ClientConfig
+    return SageMakerRuntimeClient, ClientConfig
+
+
+async def _open_ours(base: str, concurrency: int, backend: str) -> Client:
+    client_cls, config_cls = _import_ours()
+    config = config_cls(max_pool_connections=max(concurrency, 1), http_backend=backend)
+    client = client_cls(
+        region_name=REGION,
+        endpoint_url=base,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=config,
+    )
+    await client.__aenter__()
+
+    async def invoke(body: bytes) -> int:
+        out = await client.invoke_endpoint(
+            endpoint_name=ENDPOINT_NAME, body=body, content_type=CONTENT_TYPE
+        )
+        return len(out.body)
+
+    async def close() -> None:
+        await client.__aexit__(None, None, None)
+
+    return Client(invoke, close)
+
+
+async def _open_aiobotocore(base: str, concurrency: int) -> Client:
+    from aiobotocore.config import AioConfig
+    from aiobotocore.session import get_session
+
+    session = get_session()
+    cm = session.create_client(
+        "sagemaker-runtime",
+        region_name=REGION,
+        endpoint_url=base,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=AioConfig(max_pool_connections=max(concurrency, 1)),
+    )
+    client = await cm.__aenter__()
+
+    async def invoke(body: bytes) -> int:
+        resp = await client.invoke_endpoint(
+            EndpointName=ENDPOINT_NAME, Body=body, ContentType=CONTENT_TYPE
+        )
+        async with resp["Body"] as stream:
+            return len(await stream.read())
+
+    async def close() -> None:
+        await cm.__aexit__(None, None, None)
+
+    return Client(invoke, close)
+
+
+async def _open_boto3(base: str, concurrency: int) -> Client:
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.session.Session().client(
+        "sagemaker-runtime",
+        region_name=REGION,
+        endpoint_url=base,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(max_pool_connections=max(concurrency, 1)),
+    )
+
+    def invoke(body: bytes) -> int:
+        resp = client.invoke_endpoint(
+            EndpointName=ENDPOINT_NAME, Body=body, ContentType=CONTENT_TYPE
+        )
+        return len(resp["Body"].read())
+
+    async def close() -> None:
+        client.close()
+
+    return Client(invoke, close, sync=True)
+
+
+async def _open_httpx2(base: str, concurrency: int) -> Client:
+    import httpx2
+
+    limits = httpx2.Limits(
+        max_connections=max(concurrency, 1), max_keepalive_connections=max(concurrency, 1)
+    )
+    client = httpx2.AsyncClient(limits=limits, timeout=70.0)
+    url = invocations_url(base)
+
+    async def invoke(body: bytes) -> int:
+        resp = await client.post(url, content=body, headers=RAW_HEADERS)
+        return len(resp.content)
+
+    async def close() -> None:
+        await client.aclose()
+
+    return Client(invoke, close)
+
+
+async def _open_aiohttp(base: str, concurrency: int) -> Client:
+    import aiohttp
+
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=max(concurrency, 1)),
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=70),
+    )
+    url = invocations_url(base)
+
+    async def invoke(body: bytes) -> int:
+        async with session.post(url, data=body, headers=RAW_HEADERS) as resp:
+            return len(await resp.read())
+
+    async def close() -> None:
+        await session.close()
+
+    return Client(invoke, close)
+
+
+async def open_kind(kind: str, base: str, concurrency: int) -> Client:
+    """Create a client of ``kind`` talking to the server at ``base`` (``http://host:port``)."""
+    if kind == "ours":
+        return await _open_ours(base, concurrency, "httpx")
+    if kind == "ours-aiohttp":
+        return await _open_ours(base, concurrency, "aiohttp")
+    if kind == "aiobotocore":
+        return await _open_aiobotocore(base, concurrency)
+    if kind == "boto3-threads":
+        return await _open_boto3(base, concurrency)
+    if kind == "httpx2":
+        return await _open_httpx2(base, concurrency)
+    if kind == "aiohttp":
+        return await _open_aiohttp(base, concurrency)
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+async def probe(kind: str, base: str) -> str | None:
+    """None when a client of ``kind`` can be created here, else the reason it cannot."""
+    try:
+        client = await open_kind(kind, base, 1)
+        await client.close()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
