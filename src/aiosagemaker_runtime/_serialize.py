@@ -1,0 +1,770 @@
+"""rest-json request serialization, driven by the generated operation descriptions.
+
+Matches botocore's ``RestJSONSerializer`` on the wire: URI labels percent-encoded except
+unreserved characters (greedy ``{Key+}`` labels keep ``/``), a literal query in the
+request URI kept, query strings with repeated keys for lists and a map's entries as
+their own keys, headers only for set members (integers as decimal text, booleans as
+``true``/``false``, timestamps as RFC 822 unless the model says otherwise, lists joined
+with ``,`` and quoted when needed, ``jsonvalue`` as base64 of compact JSON, ``headers``
+maps under their prefix), a blob or string payload sent as is (no ``Content-Type`` of
+our own), a structure payload or the body members as JSON (``{}`` when the input has
+body members but none is set; ``Content-Type: application/json`` for a JSON body), the
+host prefix expanded from host labels, idempotency tokens filled with UUID4s.
+
+The work per call is a precompiled plan walked with ``getattr``: for an operation with
+only header and URI members and a blob payload, a handful of attribute reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import datetime as _dt
+import decimal
+import enum
+import inspect
+import io
+import json
+import math
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from email.utils import formatdate
+from functools import lru_cache
+from typing import Any, get_args
+from urllib.parse import quote, urlsplit
+
+import anyio.to_thread
+
+from ._exceptions import ParamValidationError
+from ._http import HTTPRequest
+from ._parse import parse_timestamp
+from ._spec import MemberSpec, OperationSpec, ShapeSpec
+
+__all__ = ["format_timestamp", "prepare_input", "serialize_request"]
+
+Writer = Callable[[Any], Any]
+
+_UTC = _dt.timezone.utc
+_BYTES_LIKE = (bytes, bytearray, memoryview)
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9.\-]+$")
+_URI_LABEL = re.compile(r"\{([^}]+)\}")
+
+
+# --------------------------------------------------------------------------- scalars
+
+
+def _to_aware(value: Any) -> _dt.datetime:
+    if isinstance(value, _dt.datetime):
+        return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+    if isinstance(value, _dt.date):
+        return _dt.datetime(value.year, value.month, value.day, tzinfo=_UTC)
+    parsed = parse_timestamp(value)
+    if not isinstance(parsed, _dt.datetime):
+        raise ParamValidationError(
+            f"Invalid timestamp value of type {type(value).__name__}", constraint="type"
+        )
+    return parsed.astimezone(_UTC)
+
+
+def format_timestamp(value: Any, timestamp_format: str) -> Any:
+    """``value`` as botocore writes it in ``iso8601``, ``rfc822`` or ``unixTimestamp``."""
+    moment = _to_aware(value)
+    fmt = timestamp_format.lower()
+    if fmt == "iso8601":
+        if moment.microsecond:
+            return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    seconds = calendar.timegm(moment.timetuple())
+    if fmt == "unixtimestamp":
+        if moment.microsecond:
+            return (seconds * 10**6 + moment.microsecond) / 10**6
+        return seconds
+    return formatdate(seconds, usegmt=True)
+
+
+def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    return str(value)
+
+
+def _float_value(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        value = float(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def _float_text(value: Any) -> str:
+    return str(_float_value(value))
+
+
+def _bool_text(value: Any) -> str:
+    return (
+        "true"
+        if value is True or (value is not False and str(value).lower() == "true")
+        else "false"
+    )
+
+
+def _base64(value: Any) -> str:
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    return base64.b64encode(value).decode("ascii")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, _dt.datetime):
+        return format_timestamp(value, "iso8601")
+    if isinstance(value, _BYTES_LIKE):
+        return _base64(bytes(value))
+    model_dump = getattr(value, "model_dump", None)
+    if callable(model_dump):
+        return model_dump(by_alias=True, exclude_none=True)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, default=_json_default).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- converters
+
+
+def _location_text(spec: ShapeSpec | None, timestamp_format: str, default_format: str) -> Writer:
+    """Converter of a URI-label or query value to text (botocore's rules)."""
+    kind = spec.type if spec is not None else "string"
+    if kind == "boolean":
+        return _bool_text
+    if kind == "timestamp":
+        fmt = timestamp_format or default_format
+        return lambda value: str(format_timestamp(value, fmt))
+    if kind in ("float", "double"):
+        return _float_text
+    if kind == "blob":
+        return _base64
+    return _text
+
+
+def _escape_header_item(value: str) -> str:
+    if '"' in value or "," in value:
+        return '"' + value.replace('"', '\\"') + '"'
+    return value
+
+
+def _header_writer(shapes: Mapping[str, ShapeSpec], member: MemberSpec) -> Writer | None:
+    """Converter of a header member's value to the header text; ``None``: it is a str."""
+    return _header_value_writer(
+        shapes, shapes.get(member.target), member.timestamp_format, member.json_value
+    )
+
+
+def _header_value_writer(
+    shapes: Mapping[str, ShapeSpec], spec: ShapeSpec | None, timestamp_format: str, json_value: bool
+) -> Writer | None:
+    kind = spec.type if spec is not None else "string"
+    if kind == "timestamp":
+        fmt = timestamp_format or (spec.timestamp_format if spec is not None else "") or "rfc822"
+
+        def timestamp_header(value: Any) -> str:
+            # botocore drops sub-second precision in headers, whatever the format.
+            seconds = calendar.timegm(_to_aware(value).timetuple())
+            return str(format_timestamp(seconds, fmt))
+
+        return timestamp_header
+    if kind == "list" and spec is not None:
+        item_spec = shapes.get(spec.member)
+        if item_spec is None or item_spec.type == "string":
+
+            def string_list_header(value: Any) -> str:
+                return ",".join(_escape_header_item(_text(v)) for v in value if v is not None)
+
+            return string_list_header
+        item = _header_value_writer(shapes, item_spec, item_spec.timestamp_format, False) or _text
+
+        def list_header(value: Any) -> str:
+            return ",".join(item(v) for v in value if v is not None)
+
+        return list_header
+    if kind == "string" and json_value:
+        return lambda value: _base64(
+            json.dumps(value, separators=(",", ":"), default=_json_default)
+        )
+    if kind == "boolean":
+        return _bool_text
+    if kind in ("float", "double"):
+        return _float_text
+    if kind == "blob":
+        return _base64
+    if kind == "string":
+        return None
+    return _text
+
+
+# --------------------------------------------------------------------------- JSON bodies
+
+
+class _StructWriter:
+    __slots__ = ("members",)
+
+    def __init__(self) -> None:
+        self.members: tuple[tuple[str, str, str, Writer | None], ...] = ()
+
+    def __call__(self, value: Any) -> Any:
+        out: dict[str, Any] = {}
+        if isinstance(value, Mapping):
+            for attr, name, key, writer in self.members:
+                item = value.get(name)
+                if item is None:
+                    item = value.get(attr)
+                if item is not None:
+                    out[key] = item if writer is None else writer(item)
+            return out
+        for attr, _name, key, writer in self.members:
+            item = getattr(value, attr, None)
+            if item is not None:
+                out[key] = item if writer is None else writer(item)
+        return out
+
+
+_WRITERS: dict[int, tuple[Mapping[str, ShapeSpec], dict[str, Writer | None]]] = {}
+
+
+def _json_writer(
+    shapes: Mapping[str, ShapeSpec], name: str, timestamp_format: str = ""
+) -> Writer | None:
+    """Writer of a value of shape ``name`` into a JSON-ready value; ``None``: as is."""
+    entry = _WRITERS.get(id(shapes))
+    if entry is None or entry[0] is not shapes:
+        entry = _WRITERS[id(shapes)] = (shapes, {})
+    writers = entry[1]
+    spec = shapes.get(name)
+    if spec is not None and spec.type == "timestamp":
+        fmt = timestamp_format or spec.timestamp_format or "unixTimestamp"
+        return lambda value: format_timestamp(value, fmt)
+    if name in writers:
+        return writers[name]
+    writer: Writer | None = None
+    if spec is None or spec.type == "document":
+        writer = None
+    elif spec.type in ("structure", "union"):
+        struct = _StructWriter()
+        writers[name] = struct  # before the members: shapes may be recursive
+        struct.members = tuple(
+            (
+                m.attr,
+                m.name,
+                m.wire_name or m.name,
+                _json_writer(shapes, m.target, m.timestamp_format),
+            )
+            for m in spec.members
+        )
+        return struct
+    elif spec.type == "list":
+        item = _json_writer(shapes, spec.member)
+        if item is not None:
+            writer = lambda value: [None if v is None else item(v) for v in value]  # noqa: E731
+    elif spec.type == "map":
+        entry_writer = _json_writer(shapes, spec.value)
+        if entry_writer is not None:
+            writer = lambda value: {  # noqa: E731
+                _text(k): (None if v is None else entry_writer(v)) for k, v in value.items()
+            }
+    elif spec.type == "blob":
+        writer = _base64
+    elif spec.type in ("float", "double"):
+        writer = _float_value
+    elif spec.type == "string":
+        writer = _text
+    writers[name] = writer
+    return writer
+
+
+# --------------------------------------------------------------------------- plans
+
+
+class _Missing:
+    """Stands in for an absent input: every member reads as unset."""
+
+    def __getattr__(self, name: str) -> None:
+        return None
+
+
+_NO_INPUT = _Missing()
+
+
+class _Overlay:
+    """An input seen with some members filled in (idempotency tokens), without copying it."""
+
+    __slots__ = ("_base", "_values")
+
+    def __init__(self, base: Any, values: dict[str, Any]) -> None:
+        self._base = base
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        values = self._values
+        return values[name] if name in values else getattr(self._base, name)
+
+
+def _missing_tokens(plan: _RequestPlan, input: Any) -> dict[str, str]:
+    return {attr: str(uuid.uuid4()) for attr, _ in plan.idempotency if getattr(input, attr) is None}
+
+
+class _RequestPlan:
+    """Everything about an operation's request that does not depend on the input."""
+
+    __slots__ = (
+        "body_members",
+        "content_type_json",
+        "event_stream_input",
+        "header_maps",
+        "headers",
+        "host_labels",
+        "host_prefix",
+        "idempotency",
+        "input_cls",
+        "method",
+        "other_headers",
+        "path_format",
+        "path_labels",
+        "payload_attr",
+        "payload_kind",
+        "payload_limits",
+        "payload_name",
+        "payload_writer",
+        "query",
+        "requires_empty_body",
+    )
+
+    def __init__(self, operation: OperationSpec) -> None:
+        shapes = operation.shapes
+        spec = shapes.get(operation.input) if operation.input else None
+        members = spec.members if spec is not None else ()
+        self.method = operation.method
+        self.input_cls = spec.cls if spec is not None else None
+        self.event_stream_input = operation.event_stream_input
+        headers: list[tuple[str, str]] = []
+        other_headers: list[tuple[str, str, Writer, bool]] = []
+        header_maps: list[tuple[str, str]] = []
+        query: list[tuple[str, str, str, Writer]] = []
+        labels: dict[str, MemberSpec] = {}
+        body: list[tuple[str, str, Writer | None]] = []
+        self.payload_attr = self.payload_name = self.payload_kind = ""
+        self.payload_writer: Writer | None = None
+        self.requires_empty_body = False
+        for member in members:
+            target = shapes.get(member.target)
+            wire = member.wire_name or member.name
+            location = member.location
+            if location == "uri":
+                labels[wire] = member
+            elif location == "querystring":
+                kind = target.type if target is not None else "string"
+                if kind == "list" and target is not None:
+                    conv = _location_text(shapes.get(target.member), "", "iso8601")
+                    query.append((member.attr, wire, "list", conv))
+                elif kind == "map":
+                    query.append((member.attr, wire, "map", _text))
+                else:
+                    conv = _location_text(target, member.timestamp_format, "iso8601")
+                    query.append((member.attr, wire, "scalar", conv))
+            elif location == "header":
+                writer = _header_writer(shapes, member)
+                if writer is None:
+                    headers.append((member.attr, wire))
+                else:
+                    is_list = target is not None and target.type == "list"
+                    other_headers.append((member.attr, wire, writer, is_list))
+            elif location == "headers":
+                header_maps.append((member.attr, member.wire_name))
+            elif location == "":
+                self.requires_empty_body = True
+                if spec is not None and member.attr == spec.payload:
+                    self.payload_attr, self.payload_name = member.attr, member.name
+                    if target is None or target.type in ("blob", "string"):
+                        self.payload_kind = "raw"
+                    else:
+                        self.payload_kind = "json"
+                        self.payload_writer = _json_writer(
+                            shapes, member.target, member.timestamp_format
+                        )
+                else:
+                    body.append(
+                        (
+                            member.attr,
+                            wire,
+                            _json_writer(shapes, member.target, member.timestamp_format),
+                        )
+                    )
+        self.headers = tuple(headers)
+        self.other_headers = tuple(other_headers)
+        self.header_maps = tuple(header_maps)
+        self.query = tuple(query)
+        self.body_members = tuple(body) if not self.payload_kind else ()
+        self.content_type_json = self.payload_kind != "raw"
+        self.idempotency = tuple((m.attr, m.name) for m in members if m.idempotency_token)
+        self.host_prefix = operation.host_prefix
+        self.host_labels = tuple((m.attr, m.name) for m in members if m.host_label)
+        self.payload_limits = (
+            _blob_limits(self.input_cls, self.payload_attr)
+            if self.payload_kind == "raw"
+            else (None, None)
+        )
+        # The URI template becomes a format string with one "{}" per label.
+        path_labels: list[tuple[str, str, Writer, str]] = []
+        uri = operation.uri
+        if spec is None:
+            self.path_format = uri.replace("{", "{{").replace("}", "}}")
+        else:
+            pieces: list[str] = []
+            position = 0
+            for match in _URI_LABEL.finditer(uri):
+                pieces.append(uri[position : match.start()].replace("{", "{{").replace("}", "}}"))
+                label = match.group(1)
+                greedy = label.endswith("+")
+                bound = labels.get(label.rstrip("+"))
+                if bound is None:
+                    raise ValueError(f"{operation.name}: URI label {label!r} has no member")
+                conv = _location_text(shapes.get(bound.target), bound.timestamp_format, "iso8601")
+                path_labels.append((bound.attr, bound.name, conv, "/" if greedy else ""))
+                pieces.append("{}")
+                position = match.end()
+            pieces.append(uri[position:].replace("{", "{{").replace("}", "}}"))
+            self.path_format = "".join(pieces)
+        self.path_labels = tuple(path_labels)
+
+
+_PLANS: dict[int, tuple[OperationSpec, _RequestPlan]] = {}
+
+
+def _request_plan(operation: OperationSpec) -> _RequestPlan:
+    cached = _PLANS.get(id(operation))
+    if cached is not None and cached[0] is operation:
+        return cached[1]
+    plan = _RequestPlan(operation)
+    _PLANS[id(operation)] = (operation, plan)
+    return plan
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+@lru_cache(maxsize=64)
+def _endpoint_parts(endpoint_url: str) -> tuple[str, str, str, str]:
+    """(``scheme://``, netloc, path, ``?query#fragment`` suffix) of an endpoint URL."""
+    parts = urlsplit(endpoint_url)
+    suffix = ("?" + parts.query if parts.query else "") + (
+        "#" + parts.fragment if parts.fragment else ""
+    )
+    return parts.scheme + "://", parts.netloc, parts.path, suffix
+
+
+def _join_url(endpoint_url: str, path: str, host_prefix: str) -> str:
+    # botocore's _urljoin: the endpoint's own path is kept as a prefix.
+    scheme, netloc, base, suffix = _endpoint_parts(endpoint_url)
+    if not path or path == "/":
+        path = base or "/"
+    elif base:
+        path = base[:-1] + path if base.endswith("/") and path.startswith("/") else base + path
+    if not path.startswith("/"):
+        path = "/" + path
+    return scheme + host_prefix + netloc + path + suffix
+
+
+def _encode_query(query: Mapping[str, Any]) -> str:
+    pairs: list[str] = []
+    for key, value in query.items():
+        name = quote(key, safe="")
+        if isinstance(value, list):
+            pairs.extend(f"{name}={quote(_text(element), safe='')}" for element in value)
+        else:
+            pairs.append(f"{name}={quote(_text(value), safe='')}")
+    return "&".join(pairs)
+
+
+def _expand_host_prefix(plan: _RequestPlan, input: Any) -> str:
+    labels: dict[str, str] = {}
+    for attr, name in plan.host_labels:
+        value = getattr(input, attr)
+        if not isinstance(value, str) or _HOST_LABEL.match(value) is None:
+            raise ParamValidationError(
+                f"Invalid value for parameter {name}: a host label must contain only "
+                "alphanumeric characters, hyphen, or period (constraint: host label)",
+                member=name,
+                constraint="host label",
+            )
+        labels[name] = value
+    return plan.host_prefix.format(**labels)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def serialize_request(operation: OperationSpec, input: Any, endpoint_url: str) -> HTTPRequest:
+    """Build the unsigned HTTP request for ``input`` (the operation's input model, or
+    ``None``). Payload blobs must be in memory already (see :func:`prepare_input`)."""
+    plan = _request_plan(operation)
+    if input is None:
+        input = _NO_INPUT
+    if plan.event_stream_input:
+        raise NotImplementedError(f"{operation.name}: event-stream inputs are not supported")
+    if plan.idempotency:
+        tokens = _missing_tokens(plan, input)
+        if tokens:
+            input = _Overlay(input, tokens)
+
+    if plan.path_labels:
+        encoded: list[str] = []
+        for attr, name, conv, safe in plan.path_labels:
+            value = getattr(input, attr)
+            if value is None:
+                raise ParamValidationError(
+                    f"Missing required parameter {name} (constraint: required)",
+                    member=name,
+                    constraint="required",
+                )
+            encoded.append(quote(conv(value), safe=safe))
+        path = plan.path_format.format(*encoded)
+    else:
+        path = plan.path_format.format()
+    url = _join_url(
+        endpoint_url, path, _expand_host_prefix(plan, input) if plan.host_prefix else ""
+    )
+
+    if plan.query:
+        query: dict[str, Any] = {}
+        for attr, key, kind, conv in plan.query:
+            value = getattr(input, attr)
+            if value is None:
+                continue
+            if kind == "scalar":
+                query[key] = conv(value)
+            elif kind == "list":
+                query[key] = [conv(item) for item in value]
+            else:
+                for map_key, map_value in value.items():
+                    query[map_key] = (
+                        [_text(v) for v in map_value]
+                        if isinstance(map_value, (list, tuple))
+                        else map_value
+                    )
+        if query:
+            url += ("&" if "?" in url else "?") + _encode_query(query)
+
+    headers: list[tuple[str, str]] = []
+    for attr, name in plan.headers:
+        value = getattr(input, attr)
+        if value is not None:
+            headers.append((name, value if type(value) is str else _text(value)))
+    for attr, name, writer, is_list in plan.other_headers:
+        value = getattr(input, attr)
+        if value is not None and not (is_list and not value):
+            headers.append((name, writer(value)))
+    for attr, prefix in plan.header_maps:
+        value = getattr(input, attr)
+        if value:
+            headers.extend((prefix + _text(key), _text(item)) for key, item in value.items())
+
+    body: bytes | bytearray | memoryview = b""
+    kind = plan.payload_kind
+    if kind == "raw":
+        value = getattr(input, plan.payload_attr)
+        if value is not None:
+            if isinstance(value, _BYTES_LIKE):
+                body = value
+            elif isinstance(value, str):
+                body = value.encode("utf-8")
+            else:
+                raise TypeError(
+                    f"{operation.name}: the {plan.payload_name} payload must be read into memory "
+                    "first (prepare_input)"
+                )
+    else:
+        if kind == "json":
+            value = getattr(input, plan.payload_attr)
+            if value is not None:
+                payload_writer = plan.payload_writer
+                body = _dumps(value if payload_writer is None else payload_writer(value))
+            else:
+                body = b"{}"
+        elif plan.body_members:
+            document: dict[str, Any] = {}
+            for attr, key, member_writer in plan.body_members:
+                value = getattr(input, attr)
+                if value is not None:
+                    document[key] = value if member_writer is None else member_writer(value)
+            body = _dumps(document) if document else b"{}"
+        elif plan.requires_empty_body:
+            body = b"{}"
+        if body and not any(name.lower() == "content-type" for name, _ in headers):
+            headers.append(("Content-Type", "application/json"))
+    return HTTPRequest(plan.method, url, headers, body)
+
+
+# --------------------------------------------------------------------------- payload input
+
+
+def _limits_of(obj: Any, found: dict[str, int]) -> None:
+    for name in ("min_length", "max_length"):
+        value = getattr(obj, name, None)
+        if isinstance(value, int) and not isinstance(value, bool):
+            found.setdefault(name, value)
+    func = getattr(obj, "func", None)
+    code = getattr(func, "__code__", None)
+    closure = getattr(func, "__closure__", None)
+    if code is not None and closure:
+        for name, cell in zip(code.co_freevars, closure, strict=False):
+            if name in ("min_length", "max_length"):
+                try:
+                    value = cell.cell_contents
+                except ValueError:
+                    continue
+                if isinstance(value, int) and not isinstance(value, bool):
+                    found.setdefault(name, value)
+
+
+def _blob_limits(cls: Any, attr: str) -> tuple[int | None, int | None]:
+    """The (min, max) length constraints of payload member ``attr`` of model ``cls``, read
+    from its field (``Field(max_length=...)`` or :func:`~aiosagemaker_runtime._shapes.blob_payload`)."""
+    fields = getattr(cls, "model_fields", None)
+    field = fields.get(attr) if isinstance(fields, dict) else None
+    if field is None:
+        return None, None
+    found: dict[str, int] = {}
+    pending: list[Any] = [*field.metadata, field.annotation]
+    while pending:
+        item = pending.pop()
+        _limits_of(item, found)
+        pending.extend(getattr(item, "__metadata__", ()))
+        pending.extend(get_args(item))
+    return found.get("min_length"), found.get("max_length")
+
+
+def _too_long(name: str, maximum: int) -> ParamValidationError:
+    return ParamValidationError(
+        f"Invalid value for parameter {name}: the payload is longer than the maximum of "
+        f"{maximum} bytes (constraint: max)",
+        member=name,
+        constraint="max",
+    )
+
+
+def _chunk_bytes(chunk: Any, name: str) -> bytes | bytearray | memoryview:
+    if isinstance(chunk, _BYTES_LIKE):
+        return chunk
+    if isinstance(chunk, str):
+        return chunk.encode("utf-8")
+    raise ParamValidationError(
+        f"Invalid value for parameter {name}: the payload source produced "
+        f"{type(chunk).__name__}, expected bytes (constraint: type)",
+        member=name,
+        constraint="type",
+    )
+
+
+def _read_sync(source: Any, maximum: int | None, name: str) -> bytes:
+    chunks: list[bytes | bytearray | memoryview] = []
+    total = 0
+    while True:
+        chunk = _chunk_bytes(source.read(-1 if maximum is None else maximum - total + 1), name)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += memoryview(chunk).nbytes
+        if maximum is not None and total > maximum:
+            raise _too_long(name, maximum)
+        if maximum is None:
+            break
+    return chunks[0] if len(chunks) == 1 and type(chunks[0]) is bytes else b"".join(chunks)
+
+
+async def _read_payload(source: Any, maximum: int | None, name: str) -> bytes:
+    if isinstance(source, io.BytesIO):
+        return _read_sync(source, maximum, name)
+    read = getattr(source, "read", None)
+    if read is not None and inspect.iscoroutinefunction(read):
+        chunks: list[bytes | bytearray | memoryview] = []
+        total = 0
+        while True:
+            chunk = _chunk_bytes(await read(-1 if maximum is None else maximum - total + 1), name)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += memoryview(chunk).nbytes
+            if maximum is not None and total > maximum:
+                raise _too_long(name, maximum)
+            if maximum is None:
+                break
+        return b"".join(chunks)
+    if read is not None:
+        # A real file: its reads block, so they run in a worker thread.
+        return await anyio.to_thread.run_sync(_read_sync, source, maximum, name)
+    if not hasattr(source, "__aiter__"):
+        raise ParamValidationError(
+            f"Invalid value for parameter {name}: expected bytes, str, a binary file or an "
+            f"async iterable of bytes, got {type(source).__name__} (constraint: type)",
+            member=name,
+            constraint="type",
+        )
+    parts: list[bytes | bytearray | memoryview] = []
+    size = 0
+    iterator = source.__aiter__()
+    try:
+        async for item in iterator:
+            chunk = _chunk_bytes(item, name)
+            parts.append(chunk)
+            size += memoryview(chunk).nbytes
+            if maximum is not None and size > maximum:
+                raise _too_long(name, maximum)
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    return b"".join(parts)
+
+
+async def prepare_input(operation: OperationSpec, input: Any) -> Any:
+    """Make ``input`` ready to serialize, once per call (not per attempt).
+
+    A payload given as a file object (sync or async ``read``) or an async iterable of
+    bytes is read once into bytes, up to the payload's maximum length: a longer one
+    raises :class:`~aiosagemaker_runtime.ParamValidationError` naming the member, having
+    read at most one byte past the limit. Bytes-like and ``str`` payloads are kept as
+    they are (never copied). Unset idempotency tokens are filled with UUID4s, so that
+    every attempt sends the same token. Returns ``input`` itself when nothing changes,
+    else an updated copy (not re-validated).
+    """
+    plan = _request_plan(operation)
+    base = _NO_INPUT if input is None else input
+    updates: dict[str, Any] = _missing_tokens(plan, base) if plan.idempotency else {}
+    if plan.payload_kind == "raw":
+        value = getattr(base, plan.payload_attr)
+        if value is not None and not isinstance(value, (*_BYTES_LIKE, str)):
+            minimum, maximum = plan.payload_limits
+            data = await _read_payload(value, maximum, plan.payload_name)
+            if minimum is not None and len(data) < minimum:
+                raise ParamValidationError(
+                    f"Invalid value for parameter {plan.payload_name}: the payload is shorter "
+                    f"than the minimum of {minimum} bytes (constraint: min)",
+                    member=plan.payload_name,
+                    constraint="min",
+                )
+            updates[plan.payload_attr] = data
+    if not updates:
+        return input
+    if input is None:
+        construct = getattr(plan.input_cls, "model_construct", None)
+        return construct(**updates) if construct is not None else _Overlay(_NO_INPUT, updates)
+    return input.model_copy(update=updates)
