@@ -169,9 +169,18 @@ async def _many(resolver: CredentialResolver, n: int) -> list[Credentials]:
 @pytest.mark.anyio
 async def test_single_flight_refresh(monkeypatch: pytest.MonkeyPatch) -> None:
     refresher = Refresher(monkeypatch, first_expiry=timedelta(minutes=5))  # must refresh now
+    hops: list[Any] = []
+    original = anyio.to_thread.run_sync
+
+    async def spy(*args: Any, **kwargs: Any) -> Any:
+        hops.append(args)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", spy)
     resolver = CredentialResolver()
     results = await _many(resolver, 50)
     assert refresher.calls == 1
+    assert len(hops) == 1  # one task went to a thread; the others waited for its result
     assert set(results) == {Credentials("AKID1", "secret1", "token1")}
     assert threading.get_ident() not in refresher.threads  # refreshed off the loop thread
 
@@ -182,6 +191,7 @@ async def test_single_flight_refresh(monkeypatch: pytest.MonkeyPatch) -> None:
     refresher.expire_soon()
     results = await _many(resolver, 50)
     assert refresher.calls == 2
+    assert len(hops) == 2
     assert set(results) == {Credentials("AKID2", "secret2", "token2")}
 
 
