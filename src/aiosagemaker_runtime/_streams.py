@@ -334,12 +334,13 @@ class EventStream(Generic[T]):
 
     def _build_error(self, code: str, message: Message) -> ServiceError:
         event = self._plan.errors.get(code)
-        cls: type[ServiceError] = ServiceError
-        if event is not None and isinstance(event.shape.cls, type):
-            if issubclass(event.shape.cls, ServiceError):
-                cls = event.shape.cls
+        shape_cls = event.shape.cls if event is not None else None
+        cls: type[ServiceError]
+        if isinstance(shape_cls, type) and issubclass(shape_cls, ServiceError):
+            cls = shape_cls
         else:
-            cls = self._service.errors.get(code, ServiceError)
+            errors = self._service.errors
+            cls = errors.get(code) or (event and errors.get(event.shape.error_code)) or ServiceError
         body = _json_body(message.payload)
         text = ""
         fields: dict[str, Any] = {}
