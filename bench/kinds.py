@@ -30,7 +30,9 @@ LABELS = {
     "boto3-threads": "boto3 in threads",
     "httpx2": "raw httpx2",
     "aiohttp": "raw aiohttp",
+    "httpcore2-direct": "httpcore2, O(1) pool (prototype)",
 }
+EXTRA_KINDS = ("httpcore2-direct",)
 
 # What a signed InvokeEndpoint request carries; the raw clients send these verbatim (they do
 # no signing), so they pay for the same header bytes on the wire.
@@ -202,6 +204,54 @@ async def _open_aiohttp(base: str, concurrency: int) -> Client:
     return Client(invoke, close)
 
 
+async def _open_httpcore2_direct(base: str, concurrency: int) -> Client:
+    """httpcore2 connections behind an O(1) idle-connection pool (a prototype, not a peer).
+
+    It shows what the httpx2 engine costs without httpx2's client layer and without
+    httpcore2's ConnectionPool, whose bookkeeping scans every connection on each request
+    and response (O(connections) per request: the cost that grows with concurrency).
+    """
+    import collections
+
+    import anyio
+    import httpcore2
+
+    url = invocations_url(base).encode()
+    parts = httpcore2.URL(url)
+    origin = parts.origin
+    limit = max(concurrency, 1)
+    idle: collections.deque[Any] = collections.deque()
+    slots = anyio.Semaphore(limit)
+    headers = [(k.encode(), v.encode()) for k, v in RAW_HEADERS.items()]
+    host = (b"Host", parts.host + (b":%d" % parts.port if parts.port else b""))
+    timeout = {"connect": 60.0, "read": 70.0, "write": 70.0, "pool": None}
+
+    async def invoke(body: bytes) -> int:
+        async with slots:
+            conn = idle.pop() if idle else httpcore2.AsyncHTTPConnection(origin)
+            request = httpcore2.Request(
+                b"POST",
+                parts,
+                headers=[host, *headers, (b"Content-Length", str(len(body)).encode())],
+                content=body,
+                extensions={"timeout": timeout},
+            )
+            response = await conn.handle_async_request(request)
+            try:
+                chunks = [chunk async for chunk in response.stream]
+            finally:
+                await response.aclose()
+            if conn.is_idle():
+                idle.append(conn)
+            return sum(map(len, chunks))
+
+    async def close() -> None:
+        while idle:
+            await idle.pop().aclose()
+
+    return Client(invoke, close)
+
+
 async def open_kind(kind: str, base: str, concurrency: int) -> Client:
     """Create a client of ``kind`` talking to the server at ``base`` (``http://host:port``)."""
     if kind == "ours":
@@ -216,6 +266,8 @@ async def open_kind(kind: str, base: str, concurrency: int) -> Client:
         return await _open_httpx2(base, concurrency)
     if kind == "aiohttp":
         return await _open_aiohttp(base, concurrency)
+    if kind == "httpcore2-direct":
+        return await _open_httpcore2_direct(base, concurrency)
     raise ValueError(f"unknown kind {kind!r}")
 
 
