@@ -648,6 +648,9 @@ def _blob_limits(cls: Any, attr: str) -> tuple[int | None, int | None]:
         item = pending.pop()
         _limits_of(item, found)
         pending.extend(getattr(item, "__metadata__", ()))
+        metadata = getattr(item, "metadata", None)
+        if isinstance(metadata, (list, tuple)):
+            pending.extend(metadata)
         pending.extend(get_args(item))
     return found.get("min_length"), found.get("max_length")
 

@@ -557,3 +557,7 @@ def test_make_input_builds_nested_models() -> None:
         "Root": {"Child": {"Name": "x"}},
         "Tags": ["a"],
     }
+
+
+#: Operations of MODEL that have an output.
+BOTO_MODEL_OPS = frozenset(name for name, op in MODEL["operations"].items() if "output" in op)
