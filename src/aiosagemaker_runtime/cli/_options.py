@@ -7,10 +7,11 @@ Each input member becomes ``--kebab-case-name`` (``EndpointName`` -> ``--endpoin
 from __future__ import annotations
 
 import argparse
-import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+
+from .._spec import MemberSpec, OperationSpec
 
 __all__ = ["COMMANDS", "Member", "add_member_options", "members_for"]
 
@@ -40,42 +41,40 @@ class Member:
         return "--" + self.attr.replace("_", "-")
 
 
-def _snake(name: str) -> str:
-    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
-    return text.lower()
+def _operation(name: str) -> OperationSpec:
+    from .._generated import operations
+
+    for value in vars(operations).values():
+        if isinstance(value, OperationSpec) and value.name == name:
+            return value
+    raise KeyError(name)  # pragma: no cover - COMMANDS names the model's operations
 
 
-def _first_sentence(html: str) -> str:
-    text = re.sub(r"<[^>]+>", "", html or "")
-    text = " ".join(text.split())
-    end = text.find(". ")
-    text = text if end < 0 else text[: end + 1]
+def _describe(member: MemberSpec) -> str:
+    where = {
+        "header": f"sent as header {member.wire_name}",
+        "uri": "part of the request path",
+        "querystring": f"query parameter {member.wire_name}",
+    }.get(member.location, "the request body")
+    text = f"{member.name} ({where})"
     return text.replace("%", "%%")  # argparse formats help strings
 
 
 @cache
 def members_for(operation: str) -> tuple[Member, ...]:
-    """The input members of ``operation``, in model order."""
-    from botocore.loaders import Loader
-
-    model: dict[str, Any] = Loader().load_service_model("sagemaker-runtime", "service-2")
-    shapes = model["shapes"]
-    input_shape = shapes[model["operations"][operation]["input"]["shape"]]
-    required = set(input_shape.get("required", ()))
-    members = []
-    for name, member in input_shape["members"].items():
-        target = shapes[member["shape"]]
-        members.append(
-            Member(
-                name=name,
-                attr=_snake(name),
-                type=str(target["type"]),
-                required=name in required,
-                documentation=_first_sentence(member.get("documentation", "")),
-            )
+    """The input members of ``operation`` in model order, from the generated tables."""
+    spec = _operation(operation)
+    shapes = spec.shapes
+    return tuple(
+        Member(
+            name=member.name,
+            attr=member.attr,
+            type=shapes[member.target].type,
+            required=member.required,
+            documentation=_describe(member),
         )
-    return tuple(members)
+        for member in shapes[spec.input].members
+    )
 
 
 def add_member_options(parser: argparse.ArgumentParser, operation: str) -> None:
@@ -88,9 +87,9 @@ def add_member_options(parser: argparse.ArgumentParser, operation: str) -> None:
         elif member.type == "blob":
             kwargs["metavar"] = "BLOB"
             kwargs["help"] = (
-                (member.documentation + " " if member.documentation else "")
-                + "Use fileb://PATH for a file's bytes, file://PATH for a text file, "
-                "else the string itself (UTF-8)."
+                (member.documentation + ": " if member.documentation else "")
+                + "fileb://PATH for a file's bytes, file://PATH for a text file, "
+                "else the string itself (UTF-8)"
             )
         else:
             kwargs["metavar"] = "STRING"

@@ -16,6 +16,7 @@ import anyio.abc
 
 from .._eventstream import encode_message
 from .._signing import verify_request
+from .._spec import OperationSpec
 from ._config import EndpointTarget, LocalConfig
 from ._errors import LocalServiceError, error_response
 from ._http11 import Request, Response
@@ -38,27 +39,23 @@ _ENDPOINT_NAME_PATTERN = "^[a-zA-Z0-9](-*[a-zA-Z0-9])*"
 _ENDPOINT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 _EVENTSTREAM = "application/vnd.amazon.eventstream"
 _DEFAULT_BODY_LIMIT = 6 * 1024 * 1024
+#: Async inputs in S3 may be up to 1 GB (a service quota, not in the model).
+_ASYNC_INPUT_LIMIT = 1024 * 1024 * 1024
 
 
 @lru_cache(maxsize=1)
 def body_limits() -> dict[str, int]:
-    """Largest request body per operation: the ``max`` of each input's payload blob in
-    the service model (``BodyBlob.max`` for the real-time operations)."""
-    limits: dict[str, int] = {}
-    try:
-        from botocore.loaders import Loader
+    """Largest request body per operation: the length limit of each input's payload
+    member in the generated models (``BodyBlob.max`` for the real-time operations)."""
+    from .._generated import operations
+    from .._serialize import _blob_limits
 
-        model: dict[str, Any] = Loader().load_service_model("sagemaker-runtime", "service-2")
-        shapes = model["shapes"]
-        for name, operation in model["operations"].items():
-            input_shape = shapes[operation["input"]["shape"]]
-            payload = input_shape.get("payload")
-            if payload:
-                target = shapes[input_shape["members"][payload]["shape"]]
-                if "max" in target:
-                    limits[name] = int(target["max"])
-    except Exception:  # pragma: no cover - botocore always ships this model
-        logger.warning("could not read body limits from the service model; using 6 MiB")
+    limits: dict[str, int] = {}
+    for value in vars(operations).values():
+        if isinstance(value, OperationSpec) and value.name in _OPERATIONS.values():
+            shape = value.shapes[value.input]
+            maximum = _blob_limits(shape.cls, shape.payload)[1] if shape.payload else None
+            limits[value.name] = maximum if maximum is not None else _DEFAULT_BODY_LIMIT
     for name in _OPERATIONS.values():
         limits.setdefault(name, _DEFAULT_BODY_LIMIT)
     return limits
@@ -244,7 +241,7 @@ class SageMakerRuntimeApp:
         try:
             if input_location:
                 try:
-                    call.body = await self.s3.read(input_location, self.limits["InvokeEndpoint"])
+                    call.body = await self.s3.read(input_location, _ASYNC_INPUT_LIMIT)
                 except (OSError, ValueError) as error:
                     raise LocalServiceError(
                         "ValidationError", f"Could not read input {input_location}: {error}"
