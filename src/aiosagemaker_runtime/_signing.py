@@ -278,22 +278,22 @@ def _signature(key: bytes, sts: str) -> str:
     return hmac.digest(key, sts.encode("utf-8"), "sha256").hex()
 
 
-_last_second = -1
-_last_amz_date = ""
+_last_date: tuple[int, str] = (-1, "")
 
 
 def _amz_date(now: datetime | None) -> str:
-    global _last_second, _last_amz_date
+    global _last_date
     if now is not None:
         if now.tzinfo is not None:
             now = now.astimezone(timezone.utc)
         return now.strftime("%Y%m%dT%H%M%SZ")
     second = int(time.time())
-    if second != _last_second:
+    cached_second, text = _last_date
+    if second != cached_second:
         tm = time.gmtime(second)
-        _last_amz_date = "%04d%02d%02dT%02d%02d%02dZ" % tm[:6]  # noqa: UP031 - hot path
-        _last_second = second
-    return _last_amz_date
+        text = "%04d%02d%02dT%02d%02d%02dZ" % tm[:6]  # noqa: UP031 - hot path
+        _last_date = (second, text)  # one tuple: threads never see a torn pair
+    return text
 
 
 # --------------------------------------------------------------------------- signing

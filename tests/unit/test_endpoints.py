@@ -459,3 +459,22 @@ def test_importing_does_not_import_botocore() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "https://runtime.sagemaker.us-east-1.amazonaws.com"
+
+
+def test_generated_service_spec_resolves_like_botocore() -> None:
+    from botocore.endpoint_provider import EndpointProvider
+
+    generated = pytest.importorskip("aiosagemaker_runtime._generated.operations")
+    service: ServiceSpec = generated.SERVICE
+    assert service.endpoint_rules is not None and service.endpoint_rules() is not None
+    provider = EndpointProvider(load_botocore_rules("sagemaker-runtime"), load_partitions())
+    for region in ["us-east-1", "cn-north-1", "us-gov-west-1", "eu-central-2", "us-iso-east-1"]:
+        for fips in (False, True):
+            for dualstack in (False, True):
+                want = provider.resolve_endpoint(
+                    Region=region, UseFIPS=fips, UseDualStack=dualstack
+                )
+                got = resolve_endpoint(
+                    service, region, use_fips=fips, use_dualstack=dualstack, endpoint_url=None
+                )
+                assert got == want.url.rstrip("/")
