@@ -270,7 +270,7 @@ class EventStreamDecoder:
         cache = self._header_cache
         size = len(source)
         pos = 0
-        view = memoryview(source)
+        view: memoryview | None = None
         while size - pos >= _PRELUDE_LENGTH:
             total, headers_length, prelude_crc = _PRELUDE.unpack_from(source, pos)
             if crc32(source[pos : pos + 8]) != prelude_crc:
@@ -286,8 +286,20 @@ class EventStreamDecoder:
                 self._need = total
                 return pos
             crc_at = end - 4
-            if crc32(view[pos + 8 : crc_at], prelude_crc) != _U32.unpack_from(source, crc_at)[0]:
-                raise _fail("Message checksum mismatch")
+            if end == size and pos == 0:
+                # The chunk is exactly this frame: CRC the whole chunk (no slice copy)
+                # and compare with the expected CRC continued over its own 4 bytes.
+                tail = source[crc_at:]
+                if crc32(source) != crc32(tail, _U32.unpack(tail)[0]):
+                    raise _fail("Message checksum mismatch")
+            else:
+                if view is None:
+                    view = memoryview(source)
+                if (
+                    crc32(view[pos + 8 : crc_at], prelude_crc)
+                    != _U32.unpack_from(source, crc_at)[0]
+                ):
+                    raise _fail("Message checksum mismatch")
             payload_at = pos + _PRELUDE_LENGTH + headers_length
             if headers_length:
                 block = source[pos + _PRELUDE_LENGTH : payload_at]
