@@ -94,8 +94,12 @@ def _plan(operation: OperationSpec) -> _Plan:
     if cached is not None and cached[0] is operation:
         return cached[1]
     shapes = operation.shapes
-    output = shapes[operation.output]
-    member = next(m for m in output.members if m.attr == operation.event_stream_output)
+    output = shapes.get(operation.output)
+    member = None
+    if output is not None and operation.event_stream_output:
+        member = next((m for m in output.members if m.attr == operation.event_stream_output), None)
+    if member is None or member.target not in shapes:
+        raise TypeError(f"operation {operation.name} has no event-stream output member")
     union = shapes[member.target]
     events: dict[str, _Event] = {}
     errors: dict[str, _Event] = {}
@@ -393,7 +397,7 @@ class EventStream(Generic[T]):
         _close_soon(self)
 
     def __del__(self) -> None:
-        if not self._closed:
+        if not getattr(self, "_closed", True):
             self._abandon()
 
     async def __aenter__(self) -> Self:

@@ -507,3 +507,24 @@ async def test_lines_raise_stream_errors_and_break_releases() -> None:
     for _ in range(5):
         await anyio.sleep(0)
     assert response.closed == 1
+
+
+def test_operation_without_an_event_stream_is_refused() -> None:
+    plain = OperationSpec(
+        name="Plain", method="POST", uri="/", input="", output="StreamOutput", shapes=SHAPES
+    )
+    with pytest.raises(TypeError, match="no event-stream output"):
+        EventStream(FakeResponse([]), plain, SERVICE, None)
+
+
+@pytest.mark.anyio
+async def test_unfinished_iteration_object_kept_alive_keeps_the_stream_open() -> None:
+    response = FakeResponse([part(b"a"), part(b"b")])
+    stream = make_stream(response)
+    iterator = aiter(stream)
+    assert (await anext(iterator)).bytes == b"a"
+    await anyio.sleep(0)
+    assert response.closed == 0
+    assert (await anext(iterator)).bytes == b"b"
+    await iterator.aclose()  # type: ignore[attr-defined]
+    assert response.closed == 1
