@@ -244,3 +244,14 @@ def test_async_output_path_extension_and_filename(local: Local) -> None:
         wait_for_file(local.s3_root / "sagemaker-local/async-output/team/run1/result.txt")
         == b"payload"
     )
+
+
+def test_header_constraints_are_checked_like_the_service(local: Local) -> None:
+    sm = client(local)
+    with pytest.raises(sm.exceptions.ValidationError) as excinfo:
+        sm.invoke_endpoint(EndpointName="echo1", Body=b"x", TargetVariant="not_valid")
+    message = excinfo.value.response["Error"]["Message"]
+    assert message.startswith("1 validation error detected: Value at 'targetVariant'")
+    with pytest.raises(sm.exceptions.ValidationError) as excinfo:
+        sm.invoke_endpoint_async(EndpointName="echo1", InputLocation="ftp://b/k")
+    assert "inputLocation" in excinfo.value.response["Error"]["Message"]

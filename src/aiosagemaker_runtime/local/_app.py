@@ -15,6 +15,7 @@ import anyio
 import anyio.abc
 
 from .._eventstream import encode_message
+from .._exceptions import ParamValidationError
 from .._signing import verify_request
 from .._spec import OperationSpec
 from ._config import EndpointTarget, LocalConfig
@@ -35,8 +36,6 @@ _OPERATIONS = {
     "async-invocations": "InvokeEndpointAsync",
     "invocations-response-stream": "InvokeEndpointWithResponseStream",
 }
-_ENDPOINT_NAME_PATTERN = "^[a-zA-Z0-9](-*[a-zA-Z0-9])*"
-_ENDPOINT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 _EVENTSTREAM = "application/vnd.amazon.eventstream"
 _DEFAULT_BODY_LIMIT = 6 * 1024 * 1024
 #: Async inputs in S3 may be up to 1 GB (a service quota, not in the model).
@@ -44,18 +43,28 @@ _ASYNC_INPUT_LIMIT = 1024 * 1024 * 1024
 
 
 @lru_cache(maxsize=1)
+def operation_specs() -> dict[str, OperationSpec]:
+    """The generated operation tables, by operation name."""
+    from .._generated import operations
+
+    return {
+        value.name: value
+        for value in vars(operations).values()
+        if isinstance(value, OperationSpec) and value.name in _OPERATIONS.values()
+    }
+
+
+@lru_cache(maxsize=1)
 def body_limits() -> dict[str, int]:
     """Largest request body per operation: the length limit of each input's payload
     member in the generated models (``BodyBlob.max`` for the real-time operations)."""
-    from .._generated import operations
     from .._serialize import _blob_limits
 
     limits: dict[str, int] = {}
-    for value in vars(operations).values():
-        if isinstance(value, OperationSpec) and value.name in _OPERATIONS.values():
-            shape = value.shapes[value.input]
-            maximum = _blob_limits(shape.cls, shape.payload)[1] if shape.payload else None
-            limits[value.name] = maximum if maximum is not None else _DEFAULT_BODY_LIMIT
+    for name, spec in operation_specs().items():
+        shape = spec.shapes[spec.input]
+        maximum = _blob_limits(shape.cls, shape.payload)[1] if shape.payload else None
+        limits[name] = maximum if maximum is not None else _DEFAULT_BODY_LIMIT
     for name in _OPERATIONS.values():
         limits.setdefault(name, _DEFAULT_BODY_LIMIT)
     return limits
@@ -107,7 +116,9 @@ class SageMakerRuntimeApp:
             raise LocalServiceError(
                 "ValidationError", f"HTTP content length exceeded {limit} bytes.", status=413
             )
-        endpoint = self._endpoint(unquote(match.group(1)))
+        name = unquote(match.group(1))
+        _validate(operation_specs()[operation], name, request)
+        endpoint = self._endpoint(name)
         logger.info("%s %s (%d bytes)", operation, endpoint.name, request.body_length)
         if operation == "InvokeEndpoint":
             return await self._invoke(request, request_id, endpoint)
@@ -130,13 +141,6 @@ class SageMakerRuntimeApp:
             raise LocalServiceError(result.error_code, result.message, status=result.status_code)
 
     def _endpoint(self, name: str) -> EndpointTarget:
-        if len(name) > 63 or _ENDPOINT_NAME.fullmatch(name) is None:
-            raise LocalServiceError(
-                "ValidationError",
-                f"1 validation error detected: Value '{name}' at 'endpointName' failed to "
-                f"satisfy constraint: Member must satisfy regular expression pattern: "
-                f"{_ENDPOINT_NAME_PATTERN}",
-            )
         endpoint = self.config.endpoints.get(name)
         if endpoint is None:
             raise LocalServiceError(
@@ -259,6 +263,52 @@ class SageMakerRuntimeApp:
             return
         await self.s3.write(output, reply.body)
         logger.info("async invocation of %s wrote %s", endpoint.name, output)
+
+
+_PROBLEM = re.compile(r"Invalid value for parameter ([\w.\[\]]+): (.*) \(constraint: \w+\)")
+
+
+def _validate(spec: OperationSpec, endpoint_name: str, request: Request) -> None:
+    """Check the request's members against the model's constraints, as the service does
+    (the generated input model applies them); the body's length was checked already."""
+    shape = spec.shapes[spec.input]
+    data: dict[str, Any] = {}
+    for member in shape.members:
+        if member.location == "uri":
+            data[member.name] = endpoint_name
+        elif member.location == "header":
+            value = request.header(member.wire_name)
+            if value is None:
+                continue
+            if spec.shapes[member.target].type in ("integer", "long"):
+                try:
+                    data[member.name] = int(value)
+                except ValueError:
+                    data[member.name] = value
+            else:
+                data[member.name] = value
+        elif member.attr == shape.payload and member.required:
+            data[member.name] = b""
+    if shape.cls is None:  # pragma: no cover - generated inputs always have a class
+        return
+    try:
+        shape.cls.model_validate(data)
+    except ParamValidationError as error:
+        problems = []
+        for line in str(error).splitlines()[1:]:
+            found = _PROBLEM.fullmatch(line.strip())
+            if found is not None:
+                member, text = found.groups()
+                problems.append(
+                    f"Value at '{member[:1].lower()}{member[1:]}' failed to satisfy "
+                    f"constraint: {text}"
+                )
+        problems = problems or [str(error)]
+        count = len(problems)
+        raise LocalServiceError(
+            "ValidationError",
+            f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(problems),
+        ) from None
 
 
 def _forwarded(
