@@ -481,3 +481,237 @@ async def test_pool_of_one_is_free_after_early_exit(server: StreamServer, exit_s
         assert [e.bytes async for e in second] == [b"ok"]
         assert time.monotonic() - start < 1.0
     assert response.closed
+
+
+# -- end to end through the client ---------------------------------------------------------
+
+
+def _client_class() -> Any:
+    import aiosagemaker_runtime
+
+    cls = getattr(aiosagemaker_runtime, "SageMakerRuntimeClient", None)
+    if cls is None:
+        cls = pytest.importorskip("aiosagemaker_runtime._generated.client").SageMakerRuntimeClient
+    return cls
+
+
+@asynccontextmanager
+async def sagemaker(url: str, **config: Any) -> AsyncIterator[Any]:
+    from aiosagemaker_runtime import ClientConfig
+
+    settings = {"max_attempts": 1, "read_timeout": 5.0, "connect_timeout": 5.0, **config}
+    try:
+        client = _client_class()(
+            region_name="us-east-1",
+            endpoint_url=url,
+            aws_access_key_id="AKIDEXAMPLE",
+            aws_secret_access_key="secret",
+            config=ClientConfig(**settings),
+        )
+    except NotImplementedError:
+        pytest.skip("the client core has not landed yet")
+    async with client:
+        yield client
+
+
+def send_async_accepted(inference_id: str) -> Scenario:
+    def run(conn: Conn, request: Request) -> None:
+        body = json.dumps({"InferenceId": inference_id}).encode()
+        head = (
+            "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
+            "X-Amzn-SageMaker-OutputLocation: s3://bucket/out/abc.out\r\n"
+            "X-Amzn-SageMaker-FailureLocation: s3://bucket/failures/abc.err\r\n"
+            f"x-amzn-RequestId: rid-async\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        conn.sock.sendall(head.encode() + body)
+
+    return run
+
+
+@pytest.mark.anyio
+async def test_client_streams_parts_as_they_arrive(server: StreamServer) -> None:
+    rng = random.Random(11)
+    payloads = [rng.randbytes(rng.randint(1, 200)) for _ in range(30)]
+    frames = [part(p) for p in payloads]
+    server.scenarios["llm"] = send_stream(frames, seed=3, stall_after=1, stall=1.0)
+    async with sagemaker(server.url) as client:
+        start = time.monotonic()
+        out = await client.invoke_endpoint_with_response_stream(
+            endpoint_name="llm",
+            body=b'{"inputs": "hi"}',
+            content_type="application/json",
+            accept="text/event-stream",
+        )
+        assert time.monotonic() - start < 0.5  # returned at the headers
+        assert out.content_type == "text/plain"
+        got = []
+        async with out:
+            async for event in out.body:
+                if not got:
+                    assert time.monotonic() - start < 0.5  # first part before the stall ends
+                assert isinstance(event, models.PayloadPart)
+                got.append(event.bytes)
+        assert got == payloads
+        assert out.body.closed
+    [request] = server.requests
+    assert request.path == "/endpoints/llm/invocations-response-stream"
+    assert request.headers["x-amzn-sagemaker-accept"] == "text/event-stream"
+    assert request.body == b'{"inputs": "hi"}'
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("frames", "expected", "check"),
+    [
+        (
+            [part(b"a"), stream_exception("ModelStreamError", {"Message": "m", "ErrorCode": "E1"})],
+            errors.ModelStreamError,
+            lambda e: e.error_code == "E1" and e.message == "m",
+        ),
+        (
+            [part(b"a"), stream_exception("InternalStreamFailure", {"Message": "i"})],
+            errors.InternalStreamFailure,
+            lambda e: e.message == "i",
+        ),
+        (
+            [part(b"a"), error_frame("Throttled", "slow")],
+            ServiceError,
+            lambda e: e.code == "Throttled" and e.message == "slow",
+        ),
+        ([part(b"a"), corrupt(part(b"b" * 50))], EventStreamError, lambda e: True),
+        ([part(b"a"), part(b"bbbbbbbb")[:-3]], EventStreamError, lambda e: True),
+    ],
+    ids=["model-stream-error", "internal-stream-failure", "error-frame", "crc", "truncated"],
+)
+async def test_client_stream_failures(
+    server: StreamServer, frames: list[bytes], expected: type[Exception], check: Any
+) -> None:
+    server.scenarios["llm"] = send_stream(frames, seed=2)
+    async with sagemaker(server.url) as client:
+        out = await client.invoke_endpoint_with_response_stream(endpoint_name="llm", body=b"x")
+        got = []
+        with pytest.raises(expected) as info:
+            async for event in out.body:
+                got.append(event.bytes)
+        assert got == [b"a"] and check(info.value)
+        if isinstance(info.value, ServiceError):
+            assert info.value.status_code is None and info.value.request_id == "rid-stream"
+        assert out.body.closed
+    assert len(server.requests) == 1  # never retried once the stream is handed over
+
+
+@pytest.mark.anyio
+async def test_client_stall_raises_read_timeout(server: StreamServer) -> None:
+    server.scenarios["llm"] = send_stream([part(b"a"), part(b"b")], stall_after=1, stall=3.0)
+    async with sagemaker(server.url, read_timeout=0.3, max_attempts=3) as client:
+        out = await client.invoke_endpoint_with_response_stream(endpoint_name="llm", body=b"x")
+        start = time.monotonic()
+        got = []
+        with pytest.raises(ReadTimeoutError):
+            async for event in out.body:
+                got.append(event.bytes)
+        assert got == [b"a"] and time.monotonic() - start < 2.0
+    assert len(server.requests) == 1
+
+
+@pytest.mark.anyio
+async def test_client_http_error_raises_at_the_call(server: StreamServer) -> None:
+    server.scenarios["bad"] = send_error(400, "ValidationError", "Endpoint bad not found")
+    server.scenarios["model"] = send_error(424, "ModelError", "container failed")
+    async with sagemaker(server.url) as client:
+        with pytest.raises(errors.ValidationError, match="not found") as info:
+            await client.invoke_endpoint_with_response_stream(endpoint_name="bad", body=b"x")
+        assert info.value.status_code == 400 and info.value.request_id == "rid-err"
+        with pytest.raises(errors.ModelError) as model_info:
+            await client.invoke_endpoint_with_response_stream(endpoint_name="model", body=b"x")
+        assert model_info.value.status_code == 424
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("exit_style", ["break", "async with", "aclose", "cancel", "error"])
+async def test_client_pool_of_one_free_after_early_exit(
+    server: StreamServer, exit_style: str
+) -> None:
+    server.scenarios["long"] = send_stream(
+        [part(b"x" * 100) for _ in range(5)], stall_after=2, stall=30.0
+    )
+    server.scenarios["short"] = send_stream([part(b"ok")])
+    async with sagemaker(server.url, max_pool_connections=1, connect_timeout=2.0) as client:
+        out = await client.invoke_endpoint_with_response_stream(endpoint_name="long", body=b"x")
+        if exit_style == "break":
+            async for _ in out.body:
+                break
+        elif exit_style == "async with":
+            async with out:
+                async for _ in out.body:
+                    break
+        elif exit_style == "aclose":
+            await anext(out.body)
+            await out.aclose()
+        elif exit_style == "cancel":
+            with anyio.move_on_after(0.3):
+                async for _ in out.body:
+                    pass
+        else:
+            with pytest.raises(KeyError):
+                async for _ in out.body:
+                    raise KeyError("user code failed")
+        start = time.monotonic()
+        second = await client.invoke_endpoint_with_response_stream(endpoint_name="short", body=b"x")
+        async with second:
+            assert [e.bytes async for e in second.body] == [b"ok"]
+        assert time.monotonic() - start < 1.0
+
+
+@pytest.mark.anyio
+async def test_client_lines_and_sse(server: StreamServer) -> None:
+    text = b'data: {"token": {"text": "Hel"}}\n\ndata: {"token": {"text": "lo"}}\n\n'
+    server.scenarios["sse"] = send_stream([part(text[:13]), part(text[13:40]), part(text[40:])])
+    server.scenarios["lines"] = send_stream([part(b'{"a": 1}\n{"b"'), part(b": 2}")])
+    async with sagemaker(server.url) as client:
+        out = await client.invoke_endpoint_with_response_stream(endpoint_name="sse", body=b"x")
+        tokens = [e.json()["token"]["text"] async for e in out.body.sse()]
+        out = await client.invoke_endpoint_with_response_stream(endpoint_name="lines", body=b"x")
+        lines = [line async for line in out.body.lines()]
+    assert tokens == ["Hel", "lo"]
+    assert lines == [b'{"a": 1}', b'{"b": 2}']
+
+
+@pytest.mark.anyio
+async def test_invoke_endpoint_async(server: StreamServer) -> None:
+    server.scenarios["async-ep"] = send_async_accepted("inf-123")
+    async with sagemaker(server.url) as client:
+        out = await client.invoke_endpoint_async(
+            endpoint_name="async-ep",
+            input_location="s3://bucket/in/payload.json",
+            content_type="application/json",
+            accept="application/json",
+            inference_id="my-id",
+            request_ttl_seconds=3600,
+            invocation_timeout_seconds=900,
+        )
+    assert out.inference_id == "inf-123"
+    assert out.output_location == "s3://bucket/out/abc.out"
+    assert out.failure_location == "s3://bucket/failures/abc.err"
+    [request] = server.requests
+    assert request.method == "POST"
+    assert request.path == "/endpoints/async-ep/async-invocations"
+    assert request.body == b"" and request.headers.get("content-length", "0") == "0"
+    headers = request.headers
+    assert headers["x-amzn-sagemaker-inputlocation"] == "s3://bucket/in/payload.json"
+    assert headers["x-amzn-sagemaker-content-type"] == "application/json"
+    assert headers["x-amzn-sagemaker-accept"] == "application/json"
+    assert headers["x-amzn-sagemaker-inference-id"] == "my-id"
+    assert headers["x-amzn-sagemaker-requestttlseconds"] == "3600"
+    assert headers["x-amzn-sagemaker-invocationtimeoutseconds"] == "900"
+    assert "authorization" in headers
+
+
+@pytest.mark.anyio
+async def test_invoke_endpoint_async_error(server: StreamServer) -> None:
+    server.scenarios["missing"] = send_error(400, "ValidationError", "Input location missing")
+    async with sagemaker(server.url) as client:
+        with pytest.raises(errors.ValidationError, match="Input location"):
+            await client.invoke_endpoint_async(
+                endpoint_name="missing", input_location="s3://bucket/in.json"
+            )
