@@ -544,7 +544,7 @@ async def test_client_streams_parts_as_they_arrive(server: StreamServer) -> None
         )
         assert time.monotonic() - start < 0.5  # returned at the headers
         assert out.content_type == "text/plain"
-        got = []
+        got: list[bytes] = []
         async with out:
             async for event in out.body:
                 if not got:
