@@ -140,8 +140,10 @@ def _serve_local(args: Sequence[str]) -> Iterator[str]:
 
 
 async def _with_client(url: str) -> None:
-    from . import ServiceError
-    from . import SageMakerRuntimeClient  # type: ignore[attr-defined]
+    from . import (
+        SageMakerRuntimeClient,  # type: ignore[attr-defined]
+        ServiceError,
+    )
 
     _step(2, "A normal call through SageMakerRuntimeClient (InvokeEndpoint)")
     async with SageMakerRuntimeClient(

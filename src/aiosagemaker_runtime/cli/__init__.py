@@ -153,6 +153,8 @@ def _describe(error: BaseException, args: argparse.Namespace) -> tuple[int, str]
             f"An error occurred ({code}) when calling the {operation} operation: {error.message}"
         )
     if isinstance(error, ParamValidationError):
+        if error.member == "region_name":  # configuration, not the command line
+            return EXIT_CONFIG, str(error)
         return EXIT_USAGE, str(error)
     if isinstance(error, (UsageError, ConfigError)):
         return EXIT_USAGE, str(error)
@@ -170,6 +172,4 @@ def _describe(error: BaseException, args: argparse.Namespace) -> tuple[int, str]
         return EXIT_ERROR, f"{error.strerror or error}:{where}".rstrip(":")
     if isinstance(error, ValueError) and args.command == "serve-local":
         return EXIT_USAGE, str(error)
-    if type(error).__name__ in ("NoRegionError",) or "region" in str(error).lower():
-        return EXIT_CONFIG, str(error)
     return EXIT_ERROR, f"{type(error).__name__}: {error}"

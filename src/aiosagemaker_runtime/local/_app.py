@@ -110,12 +110,13 @@ class SageMakerRuntimeApp:
                 f"No operation matches {request.method} {request.path}.",
             )
         operation = _OPERATIONS[match.group(2)]
-        self._authenticate(request)
+        # The front end refuses oversized bodies before anything else looks at them.
         limit = self.limits[operation]
         if request.body_length > limit:
             raise LocalServiceError(
                 "ValidationError", f"HTTP content length exceeded {limit} bytes.", status=413
             )
+        self._authenticate(request)
         name = unquote(match.group(1))
         _validate(operation_specs()[operation], name, request)
         endpoint = self._endpoint(name)
