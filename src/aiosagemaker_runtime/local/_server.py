@@ -52,7 +52,11 @@ class LocalEndpointServer:
             self.url = _url(self.config.host, port)
 
             async def on_connection(stream: anyio.abc.SocketStream) -> None:
-                await serve_connection(stream, app, max_body=max_body)
+                # One broken connection must never take the server down.
+                try:
+                    await serve_connection(stream, app, max_body=max_body)
+                except Exception:
+                    logger.exception("connection failed")
 
             async with anyio.create_task_group() as tasks:
                 app.attach(tasks)
