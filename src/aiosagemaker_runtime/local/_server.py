@@ -72,6 +72,12 @@ async def _serve_until_signal(server: LocalEndpointServer, out: TextIO) -> None:
     async with anyio.create_task_group() as tasks:
         url = await tasks.start(server.serve)
         print(f"serving on {url}", file=out, flush=True)
+        if server.config.host not in ("127.0.0.1", "localhost", "::1"):
+            logger.warning(
+                "listening on %s: reachable from other machines%s",
+                server.config.host,
+                "" if server.config.credentials else " and without signature checks",
+            )
         for endpoint in server.config.endpoints.values():
             logger.warning("endpoint %s -> %s", endpoint.name, endpoint.target)
         try:
