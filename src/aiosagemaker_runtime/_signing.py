@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote, unquote, urlsplit
 
 from ._credentials import Credentials
@@ -184,14 +184,31 @@ def _url_parts(url: str, normalize: bool = True) -> _UrlParts:
     return result
 
 
+_name_cache: dict[tuple[str, frozenset[str]], str] = {}
+
+
+def _signed_name(name: str, unsigned: frozenset[str]) -> str:
+    """The lower-cased name when the header is signed, else ``""``; cached."""
+    cache_key = (name, unsigned)
+    lname = _name_cache.get(cache_key)
+    if lname is None:
+        lname = name.lower()
+        if lname in unsigned or lname.startswith(_SDK_PREFIX):
+            lname = ""
+        if len(_name_cache) >= 1024:
+            _name_cache.clear()
+        _name_cache[cache_key] = lname
+    return lname
+
+
 def _collect_headers(
     headers: Iterable[tuple[str, str]], unsigned: frozenset[str]
 ) -> dict[str, str]:
     """Lower-cased name -> canonical value for every header that is signed."""
     collected: dict[str, str] = {}
     for name, value in headers:
-        lname = name.lower()
-        if lname in unsigned or lname.startswith(_SDK_PREFIX):
+        lname = _signed_name(name, unsigned)
+        if not lname:
             continue
         trimmed = " ".join(value.split())
         previous = collected.get(lname)
@@ -200,7 +217,7 @@ def _collect_headers(
 
 
 def _canonical_headers(collected: Mapping[str, str], names: list[str]) -> tuple[str, str]:
-    block = "".join(f"{name}:{collected[name]}\n" for name in names)
+    block = "".join([f"{name}:{collected[name]}\n" for name in names])
     return block, ";".join(names)
 
 
@@ -257,6 +274,10 @@ def string_to_sign(amz_date: str, scope: str, canonical_request: str) -> str:
 
 _key_cache: dict[tuple[str, str, str, str], bytes] = {}
 _KEY_CACHE_SIZE = 64
+# Per signing key, SHA-256 states already fed with (key ^ ipad) and (key ^ opad): an
+# HMAC is then two state copies, which is 2-3x faster than hmac.digest per call.
+_Pads = tuple[Any, Any]
+_pads_cache: dict[bytes, _Pads] = {}
 
 
 def signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
@@ -270,12 +291,32 @@ def signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
         key = hmac.digest(key, b"aws4_request", "sha256")
         if len(_key_cache) >= _KEY_CACHE_SIZE:
             _key_cache.clear()
+            _pads_cache.clear()
         _key_cache[cache_key] = key
     return key
 
 
+def _pads(key: bytes) -> _Pads:
+    pads = _pads_cache.get(key)
+    if pads is None:
+        block = key.ljust(64, b"\0")  # a derived key is 32 bytes: never longer than a block
+        pads = (
+            hashlib.sha256(bytes(b ^ 0x36 for b in block)),
+            hashlib.sha256(bytes(b ^ 0x5C for b in block)),
+        )
+        if len(_pads_cache) >= _KEY_CACHE_SIZE:
+            _pads_cache.clear()
+        _pads_cache[key] = pads
+    return pads
+
+
 def _signature(key: bytes, sts: str) -> str:
-    return hmac.digest(key, sts.encode("utf-8"), "sha256").hex()
+    inner_pad, outer_pad = _pads(key)
+    inner = inner_pad.copy()
+    inner.update(sts.encode("utf-8"))
+    outer = outer_pad.copy()
+    outer.update(inner.digest())
+    return str(outer.hexdigest())
 
 
 _last_date: tuple[int, str] = (-1, "")
