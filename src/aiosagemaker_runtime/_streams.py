@@ -278,6 +278,10 @@ class EventStream(Generic[T]):
             except StopAsyncIteration:
                 self._decoder.finish()
                 return None
+            except Exception:
+                if self._closed:  # aclose() from another task ended the read: not a failure
+                    return None
+                raise
             if chunk:
                 pending.extend(self._decoder.feed(chunk))
         return pending.popleft()

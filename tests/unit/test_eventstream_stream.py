@@ -528,3 +528,39 @@ async def test_unfinished_iteration_object_kept_alive_keeps_the_stream_open() ->
     assert (await anext(iterator)).bytes == b"b"
     await iterator.aclose()  # type: ignore[attr-defined]
     assert response.closed == 1
+
+
+class BlockingResponse(FakeResponse):
+    """Blocks after its chunks until closed; closing wakes the reader with an error."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        super().__init__(chunks)
+        self.closed_event = anyio.Event()
+
+    async def iter_raw(self) -> AsyncIterator[builtins.bytes]:
+        for chunk in self.chunks:
+            yield chunk
+        await self.closed_event.wait()
+        raise OSError("connection closed")
+
+    async def aclose(self) -> None:
+        self.closed += 1
+        self.closed_event.set()
+
+
+@pytest.mark.anyio
+async def test_aclose_from_another_task_ends_the_iteration() -> None:
+    response = BlockingResponse([part(b"a")])
+    stream = make_stream(response)
+    got: list[Any] = []
+
+    async def consume() -> None:
+        async for event in stream:
+            got.append(event.bytes)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(consume)
+        await anyio.sleep(0.05)
+        assert got == [b"a"]
+        await stream.aclose()
+    assert response.closed >= 1 and stream.closed
