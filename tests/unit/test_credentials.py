@@ -252,3 +252,25 @@ def test_importing_does_not_import_botocore() -> None:
 
     code = "import sys, aiosagemaker_runtime._credentials; assert 'botocore' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.anyio
+async def test_nothing_secret_is_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from aiosagemaker_runtime._http import HTTPRequest
+    from aiosagemaker_runtime._signing import EMPTY_SHA256, sign_request
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
+    caplog.set_level("DEBUG")
+    credentials = await CredentialResolver().get()
+    request = HTTPRequest("POST", "https://example.com/", [])
+    sign_request(
+        request, credentials, region="us-east-1", service="sagemaker", payload_sha256=EMPTY_SHA256
+    )
+    assert caplog.records  # botocore did log at DEBUG
+    for record in caplog.records:
+        text = record.getMessage()
+        assert SECRET not in text and TOKEN not in text

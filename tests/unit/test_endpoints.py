@@ -478,3 +478,24 @@ def test_generated_service_spec_resolves_like_botocore() -> None:
                     service, region, use_fips=fips, use_dualstack=dualstack, endpoint_url=None
                 )
                 assert got == want.url.rstrip("/")
+
+
+@pytest.mark.parametrize("service", ["sts", "lambda", "bedrock-runtime", "dynamodb"])
+def test_other_services_match_botocore_clients(service: str) -> None:
+    import botocore.session
+    from botocore.config import Config
+
+    session = botocore.session.get_session()
+    for region in ("us-west-2", "cn-north-1"):
+        for fips, dualstack in ((False, False), (True, False), (False, True)):
+            client = session.create_client(
+                service,
+                region_name=region,
+                aws_access_key_id="AKIDEXAMPLE",
+                aws_secret_access_key="secret",
+                config=Config(use_fips_endpoint=fips, use_dualstack_endpoint=dualstack),
+            )
+            got = resolve_endpoint(
+                spec(service), region, use_fips=fips, use_dualstack=dualstack, endpoint_url=None
+            )
+            assert got == client.meta.endpoint_url.rstrip("/"), (region, fips, dualstack)
