@@ -59,10 +59,9 @@ def summary(html: str, limit: int = 400) -> str:
 def docstring_text(text: str, indent: int, width: int = 96) -> str:
     """``text`` wrapped and escaped for a triple-quoted docstring at ``indent`` spaces."""
     safe = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    if safe.endswith('"'):
-        safe += " "
     lines = textwrap.wrap(
         safe, width=width - indent, break_long_words=False, break_on_hyphens=False
     )
-    pad = " " * indent
-    return ("\n" + pad).join(lines)
+    if lines and lines[-1].endswith('"'):
+        lines[-1] = lines[-1][:-1] + '\\"'
+    return ("\n" + " " * indent).join(lines)

@@ -8,6 +8,11 @@ import re
 
 __all__ = ["class_name", "constant_name", "safe_attr", "service_class_name", "snake_case"]
 
+try:
+    from botocore import xform_name as _xform_name
+except ImportError:  # pragma: no cover - botocore is a dependency of the runtime
+    _xform_name = None
+
 _ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s$")
 _WORD_START = re.compile(r"(.)([A-Z][a-z]+)")
 _LOWER_UPPER = re.compile(r"([a-z0-9])([A-Z])")
@@ -51,10 +56,14 @@ _MODEL_ATTRS = frozenset(
 def snake_case(name: str) -> str:
     """``EndpointName`` -> ``endpoint_name``, ``RequestTTLSeconds`` -> ``request_ttl_seconds``.
 
-    The same words as botocore's ``xform_name`` (so parameter names match boto3's).
+    The same words as botocore's ``xform_name`` (so method names match boto3's, including
+    botocore's hand-made exceptions when botocore is installed); parts of a name that
+    already holds underscores are converted one by one.
     """
     if "_" in name:
-        return name
+        return "_".join(snake_case(part) for part in name.split("_") if part)
+    if _xform_name is not None:
+        return str(_xform_name(name))
     plural = _ACRONYM_PLURAL.search(name)
     if plural is not None:
         name = name[: plural.start()] + "_" + plural.group().lower()
@@ -66,10 +75,10 @@ def safe_attr(name: str) -> str:
     """A snake_case name usable as a keyword argument and a pydantic field."""
     if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _MODEL_ATTRS:
         return name + "_"
-    if not name.isidentifier():
-        cleaned = re.sub(r"\W", "_", name)
-        return cleaned if cleaned[:1].isalpha() else "m_" + cleaned
-    return name
+    cleaned = re.sub(r"\W", "_", name).strip("_")
+    if not cleaned[:1].isalpha():
+        cleaned = "m_" + cleaned
+    return cleaned
 
 
 def class_name(name: str, reserved: frozenset[str]) -> str:
@@ -77,6 +86,8 @@ def class_name(name: str, reserved: frozenset[str]) -> str:
     cleaned = re.sub(r"\W", "_", name)
     if not cleaned[:1].isalpha():
         cleaned = "S" + cleaned
+    # Capitalised, so no snake_case field can hide the class inside another class body.
+    cleaned = cleaned[0].upper() + cleaned[1:]
     if cleaned in reserved or keyword.iskeyword(cleaned) or hasattr(builtins, cleaned):
         cleaned += "_"
     return cleaned
