@@ -153,7 +153,7 @@ class _StructReader:
 
     __slots__ = ("construct", "members")
 
-    def __init__(self, construct: Callable[..., Any] | None) -> None:
+    def __init__(self, construct: Callable[[dict[str, Any]], Any] | None) -> None:
         self.construct = construct
         self.members: tuple[tuple[str, str, Reader | None], ...] = ()
 
@@ -167,7 +167,7 @@ class _StructReader:
             if raw is not None:
                 values[attr] = raw if reader is None else reader(raw)
         construct = self.construct
-        return values if construct is None else construct(**values)
+        return values if construct is None else construct(values)
 
 
 class _Table:
@@ -190,12 +190,59 @@ def _table(shapes: Mapping[str, ShapeSpec]) -> _Table:
     return table
 
 
-def _constructor(spec: ShapeSpec) -> Callable[..., Any] | None:
+_IMMUTABLE_DEFAULTS = (type(None), str, int, float, bool, bytes, tuple, frozenset)
+
+
+def _constructor(spec: ShapeSpec) -> Callable[[dict[str, Any]], Any] | None:
+    """A builder of ``spec.cls`` instances from attribute values, without validation.
+
+    Equivalent to ``cls.model_construct(**values)`` (same ``__dict__`` in field order,
+    fields set, no extra, no private state), about ten times cheaper: the defaults are
+    resolved once here. A required member the response lacks reads as ``None``. Classes
+    with private attributes, default factories or mutable defaults use
+    ``model_construct`` itself.
+    """
     cls = spec.cls
     if cls is None or spec.exception:
         return None
     construct = getattr(cls, "model_construct", None)
-    return construct if callable(construct) else None
+    if not callable(construct):
+        return None
+
+    def slow(values: dict[str, Any]) -> Any:
+        return construct(**values)
+
+    fields = getattr(cls, "__pydantic_fields__", None)
+    if (
+        not isinstance(fields, dict)
+        or getattr(cls, "__pydantic_post_init__", None)
+        or getattr(cls, "__pydantic_root_model__", False)
+        or getattr(cls, "__private_attributes__", None)
+        or getattr(cls, "model_config", {}).get("extra") == "allow"
+    ):
+        return slow
+    template: dict[str, Any] = {}
+    for name, field in fields.items():
+        if field.default_factory is not None:
+            return slow
+        default = None if field.is_required() else field.default
+        if not isinstance(default, _IMMUTABLE_DEFAULTS):
+            return slow
+        template[name] = default
+    new = cls.__new__
+    setattr_ = object.__setattr__
+
+    def fast(values: dict[str, Any]) -> Any:
+        instance = new(cls)
+        data = template.copy()
+        data.update(values)
+        setattr_(instance, "__dict__", data)
+        setattr_(instance, "__pydantic_fields_set__", set(values))
+        setattr_(instance, "__pydantic_extra__", None)
+        setattr_(instance, "__pydantic_private__", None)
+        return instance
+
+    return fast
 
 
 def json_reader(table: _Table, name: str) -> Reader | None:
@@ -429,7 +476,7 @@ def _operation_output(operation: OperationSpec) -> OutputPlan | None:
 
 def _build(plan: OutputPlan, values: dict[str, Any]) -> Any:
     construct = plan.construct
-    return values if construct is None else construct(**values)
+    return values if construct is None else construct(values)
 
 
 def parse_response(

@@ -26,6 +26,7 @@ import inspect
 import io
 import json
 import math
+import operator
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -329,12 +330,15 @@ class _RequestPlan:
         "body_members",
         "content_type_json",
         "event_stream_input",
+        "header_getter",
         "header_maps",
+        "header_names",
         "headers",
         "host_labels",
         "host_prefix",
         "idempotency",
         "input_cls",
+        "label_getter",
         "method",
         "other_headers",
         "path_format",
@@ -346,6 +350,7 @@ class _RequestPlan:
         "payload_writer",
         "query",
         "requires_empty_body",
+        "urls",
     )
 
     def __init__(self, operation: OperationSpec) -> None:
@@ -409,6 +414,8 @@ class _RequestPlan:
                         )
                     )
         self.headers = tuple(headers)
+        self.header_names = tuple(name for _, name in headers)
+        self.header_getter = _tuple_getter([attr for attr, _ in headers])
         self.other_headers = tuple(other_headers)
         self.header_maps = tuple(header_maps)
         self.query = tuple(query)
@@ -444,8 +451,21 @@ class _RequestPlan:
             pieces.append(uri[position:].replace("{", "{{").replace("}", "}}"))
             self.path_format = "".join(pieces)
         self.path_labels = tuple(path_labels)
+        self.label_getter = _tuple_getter([attr for attr, *_ in path_labels])
+        self.urls: dict[tuple[str, tuple[Any, ...]], str] = {}
 
 
+def _tuple_getter(attrs: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """One C-level call reading several attributes (always as a tuple)."""
+    if len(attrs) == 1:
+        attr = attrs[0]
+        return lambda obj: (getattr(obj, attr),)
+    if not attrs:
+        return lambda obj: ()
+    return operator.attrgetter(*attrs)
+
+
+_URL_CACHE_SIZE = 256
 _PLANS: dict[int, tuple[OperationSpec, _RequestPlan]] = {}
 
 
@@ -512,19 +532,7 @@ def _expand_host_prefix(plan: _RequestPlan, input: Any) -> str:
 # --------------------------------------------------------------------------- requests
 
 
-def serialize_request(operation: OperationSpec, input: Any, endpoint_url: str) -> HTTPRequest:
-    """Build the unsigned HTTP request for ``input`` (the operation's input model, or
-    ``None``). Payload blobs must be in memory already (see :func:`prepare_input`)."""
-    plan = _request_plan(operation)
-    if input is None:
-        input = _NO_INPUT
-    if plan.event_stream_input:
-        raise NotImplementedError(f"{operation.name}: event-stream inputs are not supported")
-    if plan.idempotency:
-        tokens = _missing_tokens(plan, input)
-        if tokens:
-            input = _Overlay(input, tokens)
-
+def _build_url(plan: _RequestPlan, input: Any, endpoint_url: str) -> str:
     if plan.path_labels:
         encoded: list[str] = []
         for attr, name, conv, safe in plan.path_labels:
@@ -539,9 +547,37 @@ def serialize_request(operation: OperationSpec, input: Any, endpoint_url: str) -
         path = plan.path_format.format(*encoded)
     else:
         path = plan.path_format.format()
-    url = _join_url(
-        endpoint_url, path, _expand_host_prefix(plan, input) if plan.host_prefix else ""
-    )
+    host_prefix = _expand_host_prefix(plan, input) if plan.host_prefix else ""
+    return _join_url(endpoint_url, path, host_prefix)
+
+
+def serialize_request(operation: OperationSpec, input: Any, endpoint_url: str) -> HTTPRequest:
+    """Build the unsigned HTTP request for ``input`` (the operation's input model, or
+    ``None``). Payload blobs must be in memory already (see :func:`prepare_input`)."""
+    plan = _request_plan(operation)
+    if input is None:
+        input = _NO_INPUT
+    if plan.event_stream_input:
+        raise NotImplementedError(f"{operation.name}: event-stream inputs are not supported")
+    if plan.idempotency:
+        tokens = _missing_tokens(plan, input)
+        if tokens:
+            input = _Overlay(input, tokens)
+
+    if plan.host_prefix or not plan.path_labels:
+        url = _build_url(plan, input, endpoint_url)
+    else:
+        # Most calls repeat the same endpoint and labels: reuse the encoded URL.
+        url_key = (endpoint_url, plan.label_getter(input))
+        cached = plan.urls.get(url_key)
+        if cached is None:
+            url = _build_url(plan, input, endpoint_url)
+            if all(type(value) is str for value in url_key[1]):
+                if len(plan.urls) >= _URL_CACHE_SIZE:
+                    plan.urls.clear()
+                plan.urls[url_key] = url
+        else:
+            url = cached
 
     if plan.query:
         query: dict[str, Any] = {}
@@ -564,10 +600,10 @@ def serialize_request(operation: OperationSpec, input: Any, endpoint_url: str) -
             url += ("&" if "?" in url else "?") + _encode_query(query)
 
     headers: list[tuple[str, str]] = []
-    for attr, name in plan.headers:
-        value = getattr(input, attr)
-        if value is not None:
-            headers.append((name, value if type(value) is str else _text(value)))
+    if plan.headers:
+        for name, value in zip(plan.header_names, plan.header_getter(input), strict=True):
+            if value is not None:
+                headers.append((name, value if type(value) is str else _text(value)))
     for attr, name, writer, is_list in plan.other_headers:
         value = getattr(input, attr)
         if value is not None and not (is_list and not value):

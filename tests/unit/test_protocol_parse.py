@@ -350,3 +350,49 @@ def test_property_parsing_never_raises(
     parse_response(op, 200, headers, body)
     if op.event_stream_output:
         parse_stream_output(op, 200, headers, object())
+
+
+def test_outputs_are_what_model_construct_builds() -> None:
+    values = {"id": "x", "count": 2, "tags": ["a"], "status": 200}
+    output = parse_response(
+        TABLES.operations["CreateThing"],
+        200,
+        {},
+        json.dumps({"Id": "x", "Count": 2, "Tags": ["a"]}).encode(),
+    )
+    reference = TABLES.classes["CreateThingOutput"].model_construct(**values)
+    assert list(output.__dict__.items()) == list(reference.__dict__.items())
+    assert output.model_fields_set == reference.model_fields_set == set(values)
+    assert output.__pydantic_extra__ is None and output.__pydantic_private__ is None
+    assert output == reference
+    assert output.model_dump() == reference.model_dump()
+    copy = output.model_copy(update={"id": "y"})
+    assert copy.id == "y" and output.id == "x"
+
+
+def test_classes_with_private_state_use_model_construct() -> None:
+    import pydantic
+
+    from aiosagemaker_runtime._shapes import Shape
+    from aiosagemaker_runtime._spec import MemberSpec, OperationSpec, ShapeSpec
+
+    class WithPrivate(Shape):
+        name: Any = pydantic.Field(default=None, alias="Name")
+        _seen: int = pydantic.PrivateAttr(default=5)
+
+    shapes = {
+        "Out": ShapeSpec(
+            name="Out",
+            type="structure",
+            members=(
+                MemberSpec(
+                    name="Name", attr="name", target="S", location="header", wire_name="x-name"
+                ),
+            ),
+            cls=WithPrivate,
+        ),
+        "S": ShapeSpec(name="S", type="string"),
+    }
+    op = OperationSpec(name="Op", method="GET", uri="/", input="", output="Out", shapes=shapes)
+    output = parse_response(op, 200, {"x-name": "n"}, b"")
+    assert output.name == "n" and output._seen == 5
