@@ -359,7 +359,7 @@ class RuleSet:
 
     def _value(self, value: Any, scope: _Scope) -> Any:
         if isinstance(value, str):
-            return _template(value, scope) if "{" in value else value
+            return _template(value, scope) if _IS_TEMPLATE.search(value) else value
         if isinstance(value, Mapping):
             if "fn" in value:
                 return self._call(value, scope)
@@ -387,6 +387,8 @@ def _type_ok(value: Any, kind: str) -> bool:
     return check is None or check(value)
 
 
+# As botocore: a string is a template only when it holds a "{Name}" or "{Name#attr}".
+_IS_TEMPLATE = re.compile(r"\{[a-zA-Z#]+\}")
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 
 

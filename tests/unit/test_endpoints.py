@@ -499,3 +499,25 @@ def test_other_services_match_botocore_clients(service: str) -> None:
                 spec(service), region, use_fips=fips, use_dualstack=dualstack, endpoint_url=None
             )
             assert got == client.meta.endpoint_url.rstrip("/"), (region, fips, dualstack)
+
+
+def test_templates() -> None:
+    rules = {
+        "version": "1.0",
+        "parameters": {"Region": {"type": "String", "required": True}},
+        "rules": [
+            {
+                "conditions": [{"fn": "aws.partition", "argv": [{"ref": "Region"}], "assign": "P"}],
+                "endpoint": {
+                    "url": "https://{Region}.{P#dnsSuffix}",
+                    "properties": {"literal": "{}", "escaped": "{{Region}} is {Region}"},
+                    "headers": {"x-partition": ["{P#name}"]},
+                },
+                "type": "endpoint",
+            }
+        ],
+    }
+    got = RuleSet(rules, load_partitions()).evaluate({"Region": "cn-north-1"})
+    assert got.url == "https://cn-north-1.amazonaws.com.cn"
+    assert got.properties == {"literal": "{}", "escaped": "{Region} is cn-north-1"}
+    assert got.headers == {"x-partition": ["aws-cn"]}
