@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .kinds import KINDS, LABELS, bench_environment
+from .kinds import EXTRA_KINDS, KINDS, LABELS, bench_environment
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -44,31 +44,34 @@ LEAK_LIMIT_KIB = 1024  # RSS growth, first to last quarter of the calls, counted
 
 
 def plan(quick: bool) -> dict[str, Any]:
+    """Rounds and request counts; sized for ~1 min (quick) and ~10 min (full) on 2 cores."""
     if quick:
         return {
             "rounds": 3,
+            "rounds_big": 0,
             "sizes": (KIB,),
-            "requests": {(KIB, 1): 150, (KIB, 16): 300, (KIB, 128): 500},
-            "warmup": {(KIB, 1): 20, (KIB, 16): 48, (KIB, 128): 128},
+            "requests": {(KIB, 1): 100, (KIB, 16): 200, (KIB, 128): 300},
+            "warmup": {(KIB, 1): 20, (KIB, 16): 32, (KIB, 128): 128},
             "cold_runs": 3,
             "leak": False,
         }
     return {
         "rounds": 5,
+        "rounds_big": 3,  # 5 MiB rounds (the first three of the five)
         "sizes": (KIB, 5 * MIB),
         "requests": {
-            (KIB, 1): 600,
-            (KIB, 16): 1500,
-            (KIB, 128): 2500,
-            (5 * MIB, 1): 24,
-            (5 * MIB, 16): 64,
-            (5 * MIB, 128): 256,
+            (KIB, 1): 400,
+            (KIB, 16): 1000,
+            (KIB, 128): 1500,
+            (5 * MIB, 1): 16,
+            (5 * MIB, 16): 48,
+            (5 * MIB, 128): 128,
         },
         "warmup": {
-            (KIB, 1): 50,
-            (KIB, 16): 100,
-            (KIB, 128): 256,
-            (5 * MIB, 1): 3,
+            (KIB, 1): 40,
+            (KIB, 16): 64,
+            (KIB, 128): 128,
+            (5 * MIB, 1): 2,
             (5 * MIB, 16): 16,
             (5 * MIB, 128): 128,
         },
@@ -151,6 +154,50 @@ def run_child(args: list[str], env: dict[str, str], timeout: float) -> tuple[lis
         tail = (proc.stderr.strip().splitlines() or ["(no stderr)"])[-1]
         error = f"exit {proc.returncode}: {tail}"
     return results, error
+
+
+class PersistentWorker:
+    """A ``bench.worker --serve`` process for one kind, fed one config list per turn."""
+
+    def __init__(self, kind: str, base: str, env: dict[str, str]) -> None:
+        self.kind = kind
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.worker", "--kind", kind, "--base", base, "--serve"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+
+    def run(self, configs: list[dict[str, Any]]) -> tuple[list[dict], str]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        results: list[dict] = []
+        errors: list[str] = []
+        try:
+            self.proc.stdin.write(json.dumps(configs) + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            return [], f"worker exited ({self.proc.poll()})"
+        for line in self.proc.stdout:
+            if line.startswith("RESULT "):
+                results.append(json.loads(line[len("RESULT ") :]))
+            elif line.startswith("ERROR "):
+                errors.append(line[len("ERROR ") :].strip())
+            elif line.startswith("DONE"):
+                return results, "; ".join(errors)
+        return results, f"worker exited ({self.proc.wait()})" + "; ".join(errors)
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def probe(kind: str, base: str, env: dict[str, str]) -> str | None:
@@ -328,17 +375,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1 KiB only, fewer requests/rounds")
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
-    parser.add_argument("--kinds", help=f"comma-separated subset of {','.join(KINDS)}")
+    parser.add_argument(
+        "--kinds",
+        help=f"comma-separated kinds (default: {','.join(KINDS)}; extra: {','.join(EXTRA_KINDS)})",
+    )
     parser.add_argument("--out", help="markdown output (default bench/RESULTS.md)")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start runs")
     parser.add_argument("--no-leak", action="store_true", help="skip the leak check")
+    parser.add_argument("--no-big", action="store_true", help="skip the 5 MiB configurations")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     p = plan(args.quick)
     if args.rounds:
         p["rounds"] = args.rounds
-    kinds = [k for k in KINDS if not args.kinds or k in args.kinds.split(",")]
+        p["rounds_big"] = min(p["rounds_big"], args.rounds)
+    if args.no_big:
+        p["sizes"], p["rounds_big"] = (KIB,), 0
+    kinds = list(KINDS)
+    if args.kinds:
+        wanted = args.kinds.split(",")
+        unknown = set(wanted) - set(KINDS) - set(EXTRA_KINDS)
+        if unknown:
+            parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
+        kinds = [k for k in (*KINDS, *EXTRA_KINDS) if k in wanted]
     out_path = (
         Path(args.out) if args.out else HERE / ("RESULTS-quick.md" if args.quick else "RESULTS.md")
     )
@@ -367,30 +427,43 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"skipping {kind}: {reason}")
 
         work = groups(p["sizes"], p, args.quick)
-        for rnd in range(p["rounds"]):
-            order = kinds[rnd % len(kinds) :] + kinds[: rnd % len(kinds)]
-            for configs in work:
-                for kind in order:
-                    timeout = 120 if configs[0]["size"] == KIB else 300
-                    got, err = run_child(
-                        [
-                            "bench.worker",
-                            "--kind",
-                            kind,
-                            "--base",
-                            base,
-                            "--configs",
-                            json.dumps(configs),
-                        ],
-                        env,
-                        timeout,
-                    )
-                    for r in got:
-                        results[(r["size"], r["concurrency"])][rnd][kind] = r
-                    if err:
-                        errors[f"{kind} {SIZE_LABEL[configs[0]['size']]}"] = err
-                        log(f"  {kind}: {err}")
-            log(f"round {rnd + 1}/{p['rounds']} done ({time.perf_counter() - started:.0f} s)")
+        # 1 KiB: one long-lived worker per kind (start-up paid once); 5 MiB: a fresh process
+        # per configuration, so that its peak RSS growth starts from a clean heap.
+        persistent = {kind: PersistentWorker(kind, base, env) for kind in kinds}
+        try:
+            for rnd in range(p["rounds"]):
+                order = kinds[rnd % len(kinds) :] + kinds[: rnd % len(kinds)]
+                for configs in work:
+                    size = configs[0]["size"]
+                    if size != KIB and rnd >= p["rounds_big"]:
+                        continue
+                    for kind in order:
+                        if size == KIB:
+                            got, err = persistent[kind].run(configs)
+                        else:
+                            got, err = run_child(
+                                [
+                                    "bench.worker",
+                                    "--kind",
+                                    kind,
+                                    "--base",
+                                    base,
+                                    "--configs",
+                                    json.dumps(configs),
+                                ],
+                                env,
+                                300,
+                            )
+                        for r in got:
+                            results[(r["size"], r["concurrency"])][rnd][kind] = r
+                        if err:
+                            errors[f"{kind} {SIZE_LABEL[size]}"] = err
+                            log(f"  {kind}: {err}")
+                elapsed = time.perf_counter() - started
+                log(f"round {rnd + 1}/{p['rounds']} done ({elapsed:.0f} s)")
+        finally:
+            for worker in persistent.values():
+                worker.close()
 
         if not args.no_cold:
             cold_kinds = [k for k in COLD_KINDS if k in kinds]
@@ -480,7 +553,9 @@ def render(
     rep.add(
         f"Generated by `make {'bench-quick' if quick else 'bench'}` "
         f"(`python -m bench{' --quick' if quick else ''}`) on {date} in {elapsed:.0f} s; "
-        f"{p['rounds']} rounds, kinds interleaved (order rotated each round), each kind in "
+        f"{p['rounds']} rounds of 1 KiB"
+        + (f" and {p['rounds_big']} of 5 MiB" if p["rounds_big"] else "")
+        + ", kinds interleaved (order rotated each round), each kind in "
         "its own process against one local server process.",
         "",
     )

@@ -31,8 +31,10 @@ LABELS = {
     "httpx2": "raw httpx2",
     "aiohttp": "raw aiohttp",
     "httpcore2-direct": "httpcore2, O(1) pool (prototype)",
+    "transport-httpx": "our httpx2 transport alone",
+    "transport-aiohttp": "our aiohttp transport alone",
 }
-EXTRA_KINDS = ("httpcore2-direct",)
+EXTRA_KINDS = ("httpcore2-direct", "transport-httpx", "transport-aiohttp")
 
 # What a signed InvokeEndpoint request carries; the raw clients send these verbatim (they do
 # no signing), so they pay for the same header bytes on the wire.
@@ -80,13 +82,16 @@ def invocations_url(base: str) -> str:
 
 
 def _import_ours() -> tuple[Any, Any]:
-    try:
-        from aiosagemaker_runtime import ClientConfig, SageMakerRuntimeClient
-    except ImportError:
-        from aiosagemaker_runtime._generated import SageMakerRuntimeClient
+    import aiosagemaker_runtime as pkg
 
-        from aiosagemaker_runtime import ClientConfig
-    return SageMakerRuntimeClient, ClientConfig
+    client_cls = getattr(pkg, "SageMakerRuntimeClient", None)
+    if client_cls is None:
+        import importlib
+
+        client_cls = importlib.import_module(
+            "aiosagemaker_runtime._generated"
+        ).SageMakerRuntimeClient
+    return client_cls, pkg.ClientConfig
 
 
 async def _open_ours(base: str, concurrency: int, backend: str) -> Client:
@@ -252,6 +257,40 @@ async def _open_httpcore2_direct(base: str, concurrency: int) -> Client:
     return Client(invoke, close)
 
 
+async def _open_transport(base: str, concurrency: int, backend: str) -> Client:
+    """Our engine adapter alone: a pre-built request straight to ``Transport.send``.
+
+    No validation, serialization or signing: the difference to ``ours`` is the cost of
+    the pipeline above the transport.
+    """
+    from aiosagemaker_runtime import ClientConfig
+    from aiosagemaker_runtime._http import HTTPRequest
+
+    config = ClientConfig(max_pool_connections=max(concurrency, 1), http_backend=backend)
+    if backend == "aiohttp":
+        from aiosagemaker_runtime._aiohttp_transport import AiohttpTransport
+
+        transport: Any = AiohttpTransport(config)
+    else:
+        from aiosagemaker_runtime._transport import HttpxTransport
+
+        transport = HttpxTransport(config)
+    url = invocations_url(base)
+    headers = list(RAW_HEADERS.items())
+
+    async def invoke(body: bytes) -> int:
+        response = await transport.send(HTTPRequest("POST", url, list(headers), body))
+        try:
+            return len(await response.read())
+        finally:
+            await response.aclose()
+
+    async def close() -> None:
+        await transport.aclose()
+
+    return Client(invoke, close)
+
+
 async def open_kind(kind: str, base: str, concurrency: int) -> Client:
     """Create a client of ``kind`` talking to the server at ``base`` (``http://host:port``)."""
     if kind == "ours":
@@ -268,6 +307,10 @@ async def open_kind(kind: str, base: str, concurrency: int) -> Client:
         return await _open_aiohttp(base, concurrency)
     if kind == "httpcore2-direct":
         return await _open_httpcore2_direct(base, concurrency)
+    if kind == "transport-httpx":
+        return await _open_transport(base, concurrency, "httpx")
+    if kind == "transport-aiohttp":
+        return await _open_transport(base, concurrency, "aiohttp")
     raise ValueError(f"unknown kind {kind!r}")
 
 

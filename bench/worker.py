@@ -7,6 +7,7 @@ microseconds per request (``time.process_time`` delta, all threads), req/s, p50/
 peak RSS growth (VmHWM reset via ``/proc/self/clear_refs`` before the warm-up, minus the RSS
 at that moment) and the server's CPU share over the timed window.
 
+``--serve`` keeps the process for the whole run and reads configuration lists from stdin.
 ``--leak N`` instead runs N calls at concurrency 16 and prints RSS samples.
 ``--probe`` only checks that the kind can be created (prints ``PROBE ok`` or the reason).
 """
@@ -202,6 +203,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--configs", default="[]", help="JSON list of configurations")
     parser.add_argument("--leak", type=int, default=0, help="leak check: number of calls")
     parser.add_argument("--probe", action="store_true")
+    parser.add_argument(
+        "--serve", action="store_true", help="read JSON config lists from stdin, one per line"
+    )
     args = parser.parse_args(argv)
 
     if args.probe:
@@ -212,10 +216,25 @@ def main(argv: list[str] | None = None) -> None:
         result = asyncio.run(leak(args.kind, args.base, args.leak, 40))
         print("RESULT " + json.dumps(result), flush=True)
         return
-    for config in json.loads(args.configs):
-        result = asyncio.run(measure(args.kind, args.base, config))
+    if args.serve:
+        # One process per kind for the whole run: the orchestrator sends each round's
+        # configurations when it is this kind's turn, so kinds still never overlap.
+        for line in sys.stdin:
+            if line.strip():
+                run_configs(args.kind, args.base, json.loads(line))
+                print("DONE", flush=True)
+        return
+    run_configs(args.kind, args.base, json.loads(args.configs))
+
+
+def run_configs(kind: str, base: str, configs: list[dict[str, Any]]) -> None:
+    for config in configs:
+        try:
+            result = asyncio.run(measure(kind, base, config))
+        except Exception as exc:
+            print(f"ERROR {type(exc).__name__}: {exc}", flush=True)
+            continue
         print("RESULT " + json.dumps(result), flush=True)
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":
