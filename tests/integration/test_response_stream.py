@@ -436,7 +436,9 @@ async def test_stall_longer_than_read_timeout(server: StreamServer) -> None:
 async def test_lines_and_sse_over_random_splits(server: StreamServer) -> None:
     text = "".join(f'data: {{"token": "t{i} é🙂"}}\r\n\r\n' for i in range(40)).encode()
     rng = random.Random(5)
-    server.scenarios["/sse"] = send_stream([part(p) for p in random_pieces(text, rng, 7)], seed=9)
+    server.scenarios["/sse"] = send_stream(
+        [part(p) for p in random_pieces(text, rng, 7)], seed=9, pause=0.0001
+    )
     ndjson = b"".join(b'{"i": %d}\n' % i for i in range(40)) + b'{"last": true}'
     server.scenarios["/lines"] = send_stream([part(p) for p in random_pieces(ndjson, rng, 5)])
     async with http_client() as client:
