@@ -59,6 +59,8 @@ class LineDecoder:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
         """Add ``data``; return the lines it completes, without their endings."""
+        if type(data) is not bytes:
+            data = bytes(data)
         if b"\n" not in data:
             self._buffer += data
             return []

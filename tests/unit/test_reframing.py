@@ -153,3 +153,11 @@ def test_sse_bom_and_id_rules() -> None:
 @pytest.mark.parametrize("value", [b"retry: 1.5", b"retry: -1", b"retry: ", b"retry: \xd9\xa1"])
 def test_sse_invalid_retry_ignored(value: bytes) -> None:
     assert events_of([value + b"\ndata: x\n\n"]) == [ServerSentEvent(data="x")]
+
+
+def test_bytes_like_input() -> None:
+    decoder = LineDecoder()
+    assert decoder.feed(memoryview(b"a\nb")) == [b"a"]
+    assert decoder.feed(bytearray(b"\n")) == [b"b"]
+    sse = SSEDecoder()
+    assert sse.feed(memoryview(b"data: x\n\n")) == [ServerSentEvent(data="x")]
