@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -274,3 +275,50 @@ async def test_nothing_secret_is_logged(
     for record in caplog.records:
         text = record.getMessage()
         assert SECRET not in text and TOKEN not in text
+
+
+@pytest.mark.anyio
+async def test_container_credentials_over_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The container provider of botocore's chain, against a local metadata server."""
+    import http.server
+
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.headers.get("Authorization", ""))
+            # The first answer is about to expire, so botocore refreshes it at once.
+            expires_in = timedelta(minutes=5) if len(hits) == 1 else timedelta(hours=1)
+            expiration = datetime.now(timezone.utc) + expires_in
+            body = json.dumps(
+                {
+                    "AccessKeyId": f"AKIDCONTAINER{len(hits)}",
+                    "SecretAccessKey": "s",
+                    "Token": "t",
+                    "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"http://127.0.0.1:{port}/creds")
+        monkeypatch.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-auth")
+        resolver = CredentialResolver()
+        results = await _many(resolver, 30)
+        assert len(hits) == 2  # the initial load and its immediate refresh; no herd
+        assert hits == ["container-auth", "container-auth"]
+        assert set(results) == {Credentials("AKIDCONTAINER2", "s", "t")}
+    finally:
+        server.shutdown()
+        server.server_close()
