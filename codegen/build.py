@@ -378,7 +378,8 @@ class _Builder:
         if kind == "document" or shape.document:
             return "JsonValue"
         if kind == "list":
-            return f"Sequence[{self.param_type(shape.member)}]"
+            elem = self.param_type(shape.member)
+            return f"Sequence[{elem} | None]" if shape.sparse else f"Sequence[{elem}]"
         if kind == "map":
             return f"Mapping[{self.param_type(shape.key)}, {self.param_type(shape.value)}]"
         return f"{self.class_names[name]} | Mapping[str, Any]"
@@ -402,7 +403,8 @@ class _Builder:
         for member in shape.members:
             attr = naming.safe_attr(naming.snake_case(member.name))
             target = self.shapes[member.shape]
-            header = input_ctx and member.location in _HEADER_LOCATIONS and not member.json_value
+            bound = member.location in _HEADER_LOCATIONS or member.host_label
+            header = input_ctx and bound and not member.json_value
             annotation = self.type_of(
                 member.shape,
                 input_ctx=input_ctx,

@@ -37,6 +37,7 @@ _RUNTIME_EXCEPTIONS = (
     "ServiceError",
     "TransportError",
 )
+_AMBIGUOUS = frozenset({"l", "I", "O"})
 _STDLIB = ("typing", "collections", "datetime", "json", "functools", "pathlib")
 
 
@@ -101,18 +102,22 @@ def _models(pkg: ir.GeneratedPackage, source: str) -> str:
         if model.sensitive or model.event_stream_attr:
             out.append("\n")
         for field in model.fields:
+            noqa = "  # noqa: E741" if field.attr in _AMBIGUOUS else ""
             if field.required:
-                out.append(f'    {field.attr}: {field.annotation} = Field(alias="{field.alias}")\n')
+                out.append(
+                    f'    {field.attr}: {field.annotation} = Field(alias="{field.alias}"){noqa}\n'
+                )
             else:
                 out.append(
                     f"    {field.attr}: {field.annotation} | None = "
-                    f'Field(default=None, alias="{field.alias}")\n'
+                    f'Field(default=None, alias="{field.alias}"){noqa}\n'
                 )
         if model.union:
             out.append(
                 '\n    @model_validator(mode="after")\n'
                 "    def _check_union_(self) -> Self:\n"
-                "        return _one_member_set(self)\n"
+                "        _check_one_member(self)\n"
+                "        return self\n"
             )
     rebuild = [m.name for m in pkg.models if m.rebuild]
     if rebuild:
@@ -123,14 +128,13 @@ def _models(pkg: ir.GeneratedPackage, source: str) -> str:
 
 _UNION_CHECK = '''
 
-def _one_member_set(model: Shape) -> Self:  # type: ignore[type-var]
+def _check_one_member(model: Shape) -> None:
     """Unions carry exactly one member, as the service requires."""
     count = sum(1 for name in type(model).model_fields if getattr(model, name) is not None)
     if count != 1:
         raise PydanticCustomError(
             "union", "Exactly one member of a union must be set, got {count}", {"count": count}
         )
-    return model  # type: ignore[return-value]
 '''
 
 
