@@ -14,6 +14,7 @@ Results are cached per (service, region, FIPS, dualstack).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from ._rules import EndpointResolutionError, RuleSet, load_botocore_rules, load_
 from ._spec import ServiceSpec
 
 __all__ = [
+    "aresolve_endpoint",
     "aresolve_region",
     "endpoint_url_from_env",
     "resolve_endpoint",
@@ -224,3 +226,39 @@ def resolve_endpoint(
             _resolved.clear()
         _resolved[key] = url
     return url
+
+
+async def aresolve_endpoint(
+    service: ServiceSpec,
+    region: str,
+    *,
+    use_fips: bool,
+    use_dualstack: bool,
+    endpoint_url: str | None,
+) -> str:
+    """:func:`resolve_endpoint` for async code: the first resolution for a service reads
+    its rule set and botocore's partitions from disk, so it runs in a worker thread;
+    cached resolutions and custom endpoints are answered inline."""
+    key = (*_service_key(service), region, use_fips, use_dualstack)
+    if (
+        endpoint_url
+        or key in _resolved
+        or _rule_sets.get(_service_key(service)) is not None
+        or endpoint_url_from_env(service)
+    ):
+        return resolve_endpoint(
+            service,
+            region,
+            use_fips=use_fips,
+            use_dualstack=use_dualstack,
+            endpoint_url=endpoint_url,
+        )
+    call = functools.partial(
+        resolve_endpoint,
+        service,
+        region,
+        use_fips=use_fips,
+        use_dualstack=use_dualstack,
+        endpoint_url=endpoint_url,
+    )
+    return await anyio.to_thread.run_sync(call)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -521,3 +522,34 @@ def test_templates() -> None:
     assert got.url == "https://cn-north-1.amazonaws.com.cn"
     assert got.properties == {"literal": "{}", "escaped": "{Region} is cn-north-1"}
     assert got.headers == {"x-partition": ["aws-cn"]}
+
+
+@pytest.mark.anyio
+async def test_aresolve_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiosagemaker_runtime._endpoints import aresolve_endpoint
+
+    service = spec("bedrock-runtime")
+    _endpoints._rule_sets.clear()
+    _endpoints._resolved.clear()
+    hops: list[Any] = []
+    original = anyio.to_thread.run_sync
+
+    async def spy(*args: Any, **kwargs: Any) -> Any:
+        hops.append(args)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", spy)
+    for _ in range(3):
+        got = await aresolve_endpoint(
+            service, "eu-west-1", use_fips=False, use_dualstack=True, endpoint_url=None
+        )
+        assert got == "https://bedrock-runtime.eu-west-1.api.aws"
+    assert len(hops) == 1  # only the first resolution reads files, in a thread
+    custom = await aresolve_endpoint(
+        service, "eu-west-1", use_fips=False, use_dualstack=False, endpoint_url="http://h:1/"
+    )
+    assert custom == "http://h:1"
+    with pytest.raises(ParamValidationError):
+        await aresolve_endpoint(
+            service, "eu-west-1", use_fips=True, use_dualstack=False, endpoint_url="http://h:1"
+        )
