@@ -1,0 +1,210 @@
+"""The fast HTTP engine for asyncio: aiohttp (``ClientConfig(http_backend="aiohttp")``).
+
+Needs the optional extra (``pip install 'aiosagemaker-runtime[aiohttp]'``) and an
+asyncio event loop; under trio use the default engine. Like ``_transport``, this module
+translates its library's exceptions in one place (:func:`translate_error`).
+
+aiohttp is imported, and its session created, on the first request: the import loads
+a CA bundle (blocking I/O, done in a worker thread) and a session belongs to the
+running loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from ._config import ClientConfig
+from ._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from ._http import HTTPRequest
+from ._transport import ssl_context_from_env
+
+__all__ = ["AiohttpResponse", "AiohttpTransport", "translate_error"]
+
+_INSTALL_HINT = "http_backend='aiohttp' needs aiohttp: pip install 'aiosagemaker-runtime[aiohttp]'"
+_SKIP_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+
+_aiohttp: Any = None
+_yarl_url: Any = None
+
+
+def _import_aiohttp() -> None:
+    global _aiohttp, _yarl_url
+    import aiohttp
+    import yarl
+
+    _yarl_url = yarl.URL
+    _aiohttp = aiohttp
+
+
+def translate_error(error: BaseException, url: str) -> BaseException:
+    """The library's exception for an aiohttp exception (``error`` itself if none)."""
+    aiohttp = _aiohttp
+    if aiohttp is None:
+        return error
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        return ConnectTimeoutError(f'Connect timeout on endpoint URL: "{url}"', endpoint_url=url)
+    if isinstance(error, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
+        return ReadTimeoutError(f'Read timeout on endpoint URL: "{url}"', endpoint_url=url)
+    if isinstance(error, (aiohttp.ClientError, ConnectionError)):
+        detail = str(error) or type(error).__name__
+        return EndpointConnectionError(
+            f'Could not connect to the endpoint URL: "{url}" ({detail})', endpoint_url=url
+        )
+    return error
+
+
+class AiohttpResponse:
+    """:class:`~aiosagemaker_runtime._http.HTTPResponse` over an ``aiohttp.ClientResponse``."""
+
+    __slots__ = ("_content", "_response", "_url", "headers", "status_code")
+
+    def __init__(self, response: Any, url: str) -> None:
+        self._response = response
+        self._url = url
+        self._content: bytes | None = None
+        self.status_code: int = response.status
+        headers: dict[str, str] = {}
+        for name, value in response.raw_headers:
+            key = name.decode("latin-1").lower()
+            text = value.decode("latin-1")
+            previous = headers.get(key)
+            headers[key] = text if previous is None else f"{previous}, {text}"
+        self.headers: Mapping[str, str] = headers
+
+    async def read(self) -> bytes:
+        """The whole (undecoded) body; the connection goes back to the pool."""
+        if self._content is not None:
+            return self._content
+        try:
+            content: bytes = await self._response.read()
+        except Exception as error:
+            mapped = translate_error(error, self._url)
+            if mapped is error:
+                raise
+            raise mapped from error
+        self._content = content
+        return content
+
+    async def iter_raw(self) -> AsyncIterator[bytes]:
+        """Body chunks as they arrive, undecoded."""
+        stream = self._response.content
+        try:
+            while True:
+                chunk: bytes = await stream.readany()
+                if not chunk:
+                    break
+                yield chunk
+        except Exception as error:
+            mapped = translate_error(error, self._url)
+            if mapped is error:
+                raise
+            raise mapped from error
+        self._response.release()
+
+    async def aclose(self) -> None:
+        """Release the connection (idempotent): reused when the body was read to its end."""
+        response = self._response
+        if response.content.at_eof():
+            response.release()
+        else:
+            response.close()
+
+
+class AiohttpTransport:
+    """:class:`~aiosagemaker_runtime._http.Transport` on an aiohttp session we own.
+
+    ``TCPConnector(limit=max_pool_connections)``, ``sock_connect=connect_timeout``,
+    ``sock_read=read_timeout`` (no total timeout; waiting for a pooled connection is
+    unbounded back-pressure), TLS verification with ``AWS_CA_BUNDLE`` honoured,
+    proxies from the environment, no automatic headers, no decompression.
+    """
+
+    def __init__(self, config: ClientConfig) -> None:
+        if _aiohttp is None and importlib.util.find_spec("aiohttp") is None:
+            raise ImportError(_INSTALL_HINT)
+        self._config = config
+        self._session: Any = None
+        self._closed = False
+        self._lock = anyio.Lock()
+
+    def _prepare(self) -> Any:
+        if _aiohttp is None:
+            _import_aiohttp()
+        return ssl_context_from_env()
+
+    async def _start(self) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "http_backend='aiohttp' runs only under asyncio; under trio use the "
+                "default http_backend='httpx'"
+            ) from None
+        async with self._lock:
+            if self._closed:
+                raise RuntimeError("the client has been closed")
+            if self._session is None:
+                ssl_context = await anyio.to_thread.run_sync(self._prepare)
+                aiohttp = _aiohttp
+                config = self._config
+                connector = aiohttp.TCPConnector(
+                    limit=config.max_pool_connections,
+                    limit_per_host=0,
+                    ssl=ssl_context if ssl_context is not None else True,
+                )
+                self._session = aiohttp.ClientSession(
+                    connector=connector,
+                    timeout=aiohttp.ClientTimeout(
+                        total=None,
+                        connect=None,
+                        sock_connect=config.connect_timeout,
+                        sock_read=config.read_timeout,
+                    ),
+                    auto_decompress=False,
+                    skip_auto_headers=_SKIP_AUTO_HEADERS,
+                    trust_env=True,
+                    cookie_jar=aiohttp.DummyCookieJar(),
+                )
+            return self._session
+
+    async def send(self, request: HTTPRequest) -> AiohttpResponse:
+        """Send ``request`` as built (the URL is used as already percent-encoded)."""
+        session = self._session
+        if session is None or self._closed:
+            session = await self._start()
+        url = request.url
+        try:
+            response = await session._request(
+                request.method,
+                _yarl_url(url, encoded=True),
+                headers=request.headers,
+                data=request.body,
+                allow_redirects=False,
+            )
+        except Exception as error:
+            mapped = translate_error(error, url)
+            if mapped is error:
+                raise
+            raise mapped from error
+        try:
+            return AiohttpResponse(response, url)
+        except BaseException:
+            response.close()
+            raise
+
+    async def aclose(self) -> None:
+        """Close the session and its connections (idempotent)."""
+        async with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            session, self._session = self._session, None
+        if session is not None:
+            with anyio.CancelScope(shield=True):
+                await session.close()

@@ -1,0 +1,313 @@
+"""The transport suite, run over both engines against real sockets.
+
+httpx2 runs under asyncio and trio; aiohttp under asyncio only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import pytest
+
+from aiosagemaker_runtime import (
+    ClientConfig,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+from aiosagemaker_runtime._aiohttp_transport import AiohttpTransport
+from aiosagemaker_runtime._http import HTTPRequest, Transport
+from aiosagemaker_runtime._transport import HttpxTransport
+
+from .servers import (
+    FaultServer,
+    UnansweredConnects,
+    chunked,
+    echo,
+    ok,
+    refused_url,
+    reset_before_status,
+    reset_mid_body,
+    stall_before_headers,
+    stall_mid_body,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["httpx", "aiohttp"])
+def engine(request: pytest.FixtureRequest, anyio_backend: str) -> str:
+    if request.param == "aiohttp" and anyio_backend != "asyncio":
+        pytest.skip("aiohttp runs under asyncio only")
+    return str(request.param)
+
+
+def make_transport(engine: str, **config: Any) -> Transport:
+    cfg = ClientConfig(**config)
+    return HttpxTransport(cfg) if engine == "httpx" else AiohttpTransport(cfg)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FaultServer]:
+    with FaultServer() as srv:
+        yield srv
+
+
+def post(url: str, body: bytes | bytearray | memoryview = b"{}", path: str = "/x") -> HTTPRequest:
+    return HTTPRequest("POST", url + path, [("X-Test", "1")], body)
+
+
+async def test_sends_exactly_our_headers(engine: str, server: FaultServer) -> None:
+    server.script(ok(b"hello", headers=[("X-Amzn-Invoked-Production-Variant", "v1")]))
+    transport = make_transport(engine)
+    try:
+        response = await transport.send(post(server.url, b"abc", "/a%2Fb/c"))
+        assert response.status_code == 200
+        assert response.headers["x-amzn-invoked-production-variant"] == "v1"
+        assert all(name == name.lower() for name in response.headers)
+        assert await response.read() == b"hello"
+        await response.aclose()
+    finally:
+        await transport.aclose()
+    received = server.requests[0]
+    assert received.method == "POST"
+    assert received.target == "/a%2Fb/c"
+    names = sorted(name.lower() for name, _ in received.headers)
+    assert names == ["content-length", "host", "x-test"]
+    assert received.header("host") == f"127.0.0.1:{server.port}"
+    assert received.header("content-length") == "3"
+    assert received.body == b"abc"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"bytes-body", bytearray(b"bytearray-body"), memoryview(b"memoryview-body")],
+    ids=["bytes", "bytearray", "memoryview"],
+)
+async def test_bytes_like_bodies(engine: str, server: FaultServer, body: Any) -> None:
+    server.default = echo()
+    transport = make_transport(engine)
+    try:
+        response = await transport.send(post(server.url, body))
+        assert await response.read() == bytes(body)
+    finally:
+        await transport.aclose()
+
+
+async def test_memoryview_of_wide_items_is_sent_as_bytes(engine: str, server: FaultServer) -> None:
+    import array
+
+    data = array.array("I", [1, 2, 3])
+    server.default = echo()
+    transport = make_transport(engine)
+    try:
+        response = await transport.send(post(server.url, memoryview(data)))
+        assert await response.read() == data.tobytes()
+        assert server.requests[0].header("content-length") == "12"
+    finally:
+        await transport.aclose()
+
+
+async def test_empty_body_sends_content_length_zero(engine: str, server: FaultServer) -> None:
+    transport = make_transport(engine)
+    try:
+        response = await transport.send(post(server.url, b""))
+        await response.read()
+    finally:
+        await transport.aclose()
+    assert server.requests[0].header("content-length") == "0"
+
+
+async def test_refused_connection(engine: str) -> None:
+    transport = make_transport(engine)
+    try:
+        with pytest.raises(EndpointConnectionError) as info:
+            await transport.send(post(refused_url()))
+        assert info.value.__cause__ is not None
+        assert "127.0.0.1" in str(info.value)
+    finally:
+        await transport.aclose()
+
+
+async def test_connect_timeout(engine: str) -> None:
+    transport = make_transport(engine, connect_timeout=0.3)
+    try:
+        with UnansweredConnects() as url:
+            start = time.monotonic()
+            with pytest.raises(ConnectTimeoutError):
+                await transport.send(post(url))
+            assert time.monotonic() - start < 3
+    finally:
+        await transport.aclose()
+
+
+async def test_reset_before_status(engine: str, server: FaultServer) -> None:
+    server.script(reset_before_status())
+    transport = make_transport(engine)
+    try:
+        with pytest.raises(EndpointConnectionError):
+            await transport.send(post(server.url))
+    finally:
+        await transport.aclose()
+
+
+async def test_reset_mid_body_read(engine: str, server: FaultServer) -> None:
+    server.script(reset_mid_body())
+    transport = make_transport(engine)
+    try:
+        response = await transport.send(post(server.url))
+        assert response.status_code == 200
+        with pytest.raises(EndpointConnectionError):
+            await response.read()
+        await response.aclose()
+    finally:
+        await transport.aclose()
+
+
+async def test_reset_mid_body_iter_raw(engine: str, server: FaultServer) -> None:
+    server.script(reset_mid_body())
+    transport = make_transport(engine)
+    try:
+        response = await transport.send(post(server.url))
+        with pytest.raises(EndpointConnectionError):
+            async for _ in response.iter_raw():
+                pass
+        await response.aclose()
+    finally:
+        await transport.aclose()
+
+
+async def test_stall_before_headers_is_a_read_timeout(engine: str, server: FaultServer) -> None:
+    server.script(stall_before_headers(5))
+    transport = make_transport(engine, read_timeout=0.3)
+    try:
+        start = time.monotonic()
+        with pytest.raises(ReadTimeoutError):
+            await transport.send(post(server.url))
+        assert time.monotonic() - start < 3
+    finally:
+        await transport.aclose()
+
+
+async def test_stall_mid_body_read_timeout(engine: str, server: FaultServer) -> None:
+    server.script(stall_mid_body(5))
+    transport = make_transport(engine, read_timeout=0.3)
+    try:
+        response = await transport.send(post(server.url))
+        with pytest.raises(ReadTimeoutError):
+            await response.read()
+        await response.aclose()
+    finally:
+        await transport.aclose()
+
+
+async def test_stall_mid_stream_read_timeout(engine: str, server: FaultServer) -> None:
+    server.script(stall_mid_body(5))
+    transport = make_transport(engine, read_timeout=0.3)
+    try:
+        response = await transport.send(post(server.url))
+        chunks = []
+        with pytest.raises(ReadTimeoutError):
+            async for chunk in response.iter_raw():
+                chunks.append(chunk)
+        assert b"".join(chunks) == b"abc"
+        await response.aclose()
+    finally:
+        await transport.aclose()
+
+
+async def test_read_timeout_is_per_read_not_total(engine: str, server: FaultServer) -> None:
+    pieces = [b"one", b"two", b"three", b"four"]
+    server.script(chunked(pieces, delay=0.15))
+    transport = make_transport(engine, read_timeout=0.4)
+    try:
+        response = await transport.send(post(server.url))
+        received = [chunk async for chunk in response.iter_raw()]
+        assert b"".join(received) == b"onetwothreefour"
+        assert len(received) >= 2  # chunks arrive as they are sent, not all at the end
+        await response.aclose()
+    finally:
+        await transport.aclose()
+
+
+async def test_pool_limit_is_respected_and_connection_reused(
+    engine: str, server: FaultServer
+) -> None:
+    server.default = stall_before_headers(0.2, then=ok(b"x"))
+    transport = make_transport(engine, max_pool_connections=1)
+
+    async def one() -> None:
+        response = await transport.send(post(server.url))
+        await response.read()
+        await response.aclose()
+
+    try:
+        async with anyio.create_task_group() as group:
+            for _ in range(3):
+                group.start_soon(one)
+    finally:
+        await transport.aclose()
+    assert len(server.requests) == 3
+    assert server.connections == 1
+    times = sorted(request.time for request in server.requests)
+    assert times[1] - times[0] >= 0.15 and times[2] - times[1] >= 0.15
+
+
+async def test_pool_reused_after_errors(engine: str, server: FaultServer) -> None:
+    server.script(reset_before_status(), ok(b"a"), ok(b"b"))
+    transport = make_transport(engine, max_pool_connections=1)
+    try:
+        with pytest.raises(EndpointConnectionError):
+            await transport.send(post(server.url))
+        for expected in (b"a", b"b"):
+            response = await transport.send(post(server.url))
+            assert await response.read() == expected
+            await response.aclose()
+    finally:
+        await transport.aclose()
+    assert server.connections == 2  # a new one after the reset, then reused
+
+
+async def test_cancellation_while_waiting_releases_connection(
+    engine: str, server: FaultServer
+) -> None:
+    server.script(stall_before_headers(5))
+    transport = make_transport(engine)
+    try:
+        with anyio.move_on_after(0.3) as scope:
+            await transport.send(post(server.url))
+        assert scope.cancelled_caught
+    finally:
+        await transport.aclose()
+    assert server.wait_for_closed_connections()
+
+
+async def test_closing_a_stream_early_releases_connection(engine: str, server: FaultServer) -> None:
+    server.script(chunked([b"a" * 10] * 50, delay=0.02), ok(b"after"))
+    transport = make_transport(engine, max_pool_connections=1)
+    try:
+        response = await transport.send(post(server.url))
+        async for _ in response.iter_raw():
+            break
+        await response.aclose()
+        response = await transport.send(post(server.url))
+        assert await response.read() == b"after"
+        await response.aclose()
+    finally:
+        await transport.aclose()
+    assert server.wait_for_closed_connections()
+
+
+async def test_aclose_is_idempotent_and_final(engine: str, server: FaultServer) -> None:
+    transport = make_transport(engine)
+    response = await transport.send(post(server.url))
+    await response.read()
+    await response.aclose()
+    await transport.aclose()
+    await transport.aclose()
+    assert server.wait_for_closed_connections()
+    with pytest.raises(RuntimeError, match="closed"):
+        await transport.send(post(server.url))
