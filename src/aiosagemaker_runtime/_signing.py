@@ -135,9 +135,9 @@ def canonical_query(query: str) -> str:
     pairs: list[tuple[str, str]] = []
     for pair in query.split("&"):
         key, _, value = pair.partition("=")
-        if "%" in key or not _is_unreserved(key):
+        if not _is_unreserved(key):
             key = quote(unquote(key), safe=_QUERY_SAFE)
-        if "%" in value or not _is_unreserved(value):
+        if not _is_unreserved(value):
             value = quote(unquote(value), safe=_QUERY_SAFE)
         pairs.append((key, value))
     pairs.sort()
