@@ -54,7 +54,7 @@ _MODEL_ATTRS = frozenset(
 
 
 def snake_case(name: str) -> str:
-    """``EndpointName`` -> ``endpoint_name``, ``RequestTTLSeconds`` -> ``request_ttl_seconds``.
+    """``BucketName`` -> ``bucket_name``, ``RequestTTLSeconds`` -> ``request_ttl_seconds``.
 
     The same words as botocore's ``xform_name`` (so method names match boto3's, including
     botocore's hand-made exceptions when botocore is installed); parts of a name that
@@ -94,12 +94,12 @@ def class_name(name: str, reserved: frozenset[str]) -> str:
 
 
 def constant_name(operation: str) -> str:
-    """``InvokeEndpoint`` -> ``INVOKE_ENDPOINT``."""
+    """``ListBuckets`` -> ``LIST_BUCKETS``."""
     return snake_case(operation).upper()
 
 
 def service_class_name(service_id: str) -> str:
-    """``SageMaker Runtime`` -> ``SageMakerRuntimeClient``."""
+    """``Elastic Load Balancing v2`` -> ``ElasticLoadBalancingV2Client``."""
     words = re.split(r"[^A-Za-z0-9]+", service_id)
     joined = "".join(w[:1].upper() + w[1:] for w in words if w)
     if not joined[:1].isalpha():
