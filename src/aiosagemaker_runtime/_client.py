@@ -1,14 +1,16 @@
 """The service-agnostic client base that generated clients subclass.
 
-STUB: the transport-core work fills this in. The interface below is fixed:
-
-* generated clients subclass :class:`BaseClient` and set ``_service_`` to their
-  :class:`~aiosagemaker_runtime._spec.ServiceSpec`;
-* each generated method is ``return cast(Out, await self._invoke(OP, input, params))``
+* Generated clients subclass :class:`BaseClient` and set ``_service_`` to their
+  :class:`~aiosagemaker_runtime._spec.ServiceSpec`.
+* Each generated method is ``return cast(Out, await self._invoke(OP, input, params))``
   where ``input`` is the generated input model or ``None`` and ``params`` the keyword
-  arguments in snake_case (or the model's spelling);
+  arguments in snake_case (or the model's spelling).
 * ``_invoke`` returns the output model instance (``None`` when the operation has no
   output) or raises the library's exceptions.
+
+Creating a client takes milliseconds and does no I/O: credentials, region, endpoint
+and the HTTP engine are set up on the first call, off the event loop where that
+means reading files.
 """
 
 from __future__ import annotations
@@ -19,7 +21,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from typing_extensions import Self
 
 from ._config import ClientConfig
+from ._credentials import CredentialResolver
+from ._exceptions import ParamValidationError
+from ._http import Transport
+from ._pipeline import Pipeline
 from ._spec import OperationSpec, ServiceSpec
+from ._transport import HttpxTransport
 
 if TYPE_CHECKING:
     from ._shapes import Shape
@@ -28,7 +35,22 @@ __all__ = ["BaseClient"]
 
 
 class BaseClient:
-    """Async client for one AWS rest-json service; use ``async with`` or ``aclose()``."""
+    """Async client for one AWS rest-json service; use ``async with`` or ``aclose()``.
+
+    * ``region_name``: else ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` / the profile.
+    * ``endpoint_url``: else ``AWS_ENDPOINT_URL_<SERVICE>`` / ``AWS_ENDPOINT_URL`` /
+      resolved from the region with the model's endpoint rules.
+    * ``aws_access_key_id`` / ``aws_secret_access_key`` / ``aws_session_token``:
+      explicit credentials; else botocore's chain (for ``profile_name`` if given),
+      resolved in a worker thread and refreshed before expiry.
+    * ``config``: :class:`~aiosagemaker_runtime.ClientConfig` (timeouts, retries, pool,
+      HTTP engine).
+    * ``http_client``: an ``httpx2.AsyncClient`` or ``httpx.AsyncClient`` to send
+      through (its pool, proxies, mounts and mocks apply; the config's timeouts are set
+      per request); the caller keeps ownership and closes it.
+
+    Works under asyncio and trio (the ``aiohttp`` engine: asyncio only).
+    """
 
     _service_: ClassVar[ServiceSpec]
 
@@ -44,20 +66,60 @@ class BaseClient:
         config: ClientConfig | None = None,
         http_client: Any = None,
     ) -> None:
-        self._config = config if config is not None else ClientConfig()
-        raise NotImplementedError
+        self._config = config = config if config is not None else ClientConfig()
+        transport: Transport
+        if config.http_backend == "aiohttp":
+            if http_client is not None:
+                raise ParamValidationError(
+                    "http_client is an httpx client; it cannot be combined with "
+                    "http_backend='aiohttp'",
+                    member="http_client",
+                    constraint="type",
+                )
+            from ._aiohttp_transport import AiohttpTransport
+
+            transport = AiohttpTransport(config)
+        else:
+            transport = HttpxTransport(config, http_client)
+        credentials = CredentialResolver(
+            aws_access_key_id, aws_secret_access_key, aws_session_token, profile_name
+        )
+        self._pipeline = Pipeline(
+            self._service_,
+            config,
+            transport,
+            credentials,
+            region_name=region_name,
+            endpoint_url=endpoint_url,
+            profile_name=profile_name,
+        )
+        self._closed = False
+
+    @property
+    def config(self) -> ClientConfig:
+        """The client's configuration."""
+        return self._config
 
     async def _invoke(
         self, operation: OperationSpec, input: Shape | None, params: Mapping[str, Any]
     ) -> Any:
-        raise NotImplementedError
+        if self._closed:
+            raise RuntimeError("the client has been closed")
+        return await self._pipeline.invoke(operation, input, params)
 
     async def aclose(self) -> None:
-        """Close the client's connections (not those of a caller's ``http_client``)."""
-        raise NotImplementedError
+        """Close the client's connections (not those of a caller's ``http_client``).
+
+        Idempotent; the client cannot be used afterwards.
+        """
+        self._closed = True
+        await self._pipeline.transport.aclose()
 
     async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} region={self._pipeline.region!r}>"

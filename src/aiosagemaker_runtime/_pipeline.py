@@ -1,0 +1,255 @@
+"""The request pipeline: one operation call from keyword arguments to an output model.
+
+Per call: build and validate the input model (nothing is sent for invalid input),
+read file and async-iterable payloads once (``_protocol.prepare_input``), serialize
+once, hash the body once; then per attempt: copy the headers, add
+``amz-sdk-invocation-id`` (one per call), ``amz-sdk-request: attempt=N; max=M`` and
+the User-Agent, sign afresh (new ``X-Amz-Date`` and signature), send. A 2xx answer
+is read fully and parsed inside the call, so retries cover the body too, except an
+event stream, which is handed to the caller at once and owns the connection from
+then on. Error answers are read, parsed (``_protocol.parse_error``) and retried or
+raised according to ``_retry``.
+
+Logging (logger ``aiosagemaker_runtime``, DEBUG): method, URL, status, attempt and
+elapsed time per attempt, and retry decisions. Never headers, bodies, credentials or
+error messages (they may carry model output).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import anyio
+
+from . import _protocol
+from ._config import ClientConfig
+from ._credentials import CredentialResolver
+from ._endpoints import aresolve_endpoint, aresolve_region
+from ._exceptions import ServiceError, TransportError
+from ._http import HTTPRequest, HTTPResponse, Transport
+from ._retry import RetryStrategy
+from ._signing import EMPTY_SHA256, sign_request
+from ._spec import OperationSpec, ServiceSpec
+from ._streams import EventStream
+from ._useragent import user_agent
+
+__all__ = ["Pipeline", "build_input", "payload_sha256"]
+
+logger = logging.getLogger("aiosagemaker_runtime")
+
+_DEBUG = logging.DEBUG
+
+
+def build_input(operation: OperationSpec, input: Any, params: Mapping[str, Any]) -> Any:
+    """The validated input model of a call (``None`` for an operation without input).
+
+    ``input`` is a generated input model (used as is) or ``None``; ``params`` are keyword
+    arguments in snake_case or the model's spelling. Raises ``ParamValidationError``.
+    """
+    if not operation.input:
+        if input is not None or params:
+            raise TypeError(f"{operation.name} takes no input")
+        return None
+    cls = operation.shapes[operation.input].cls
+    assert cls is not None
+    if input is None:
+        return cls(**params)
+    if params:
+        raise TypeError(
+            f"{operation.name}: pass either an input model or keyword arguments, not both"
+        )
+    if isinstance(input, cls):
+        return input
+    return cls.model_validate(input)
+
+
+def payload_sha256(body: bytes | bytearray | memoryview) -> str:
+    """Hex SHA-256 of ``body``, hashing bytes-likes in place (no copy)."""
+    if not body:
+        return EMPTY_SHA256
+    if isinstance(body, memoryview) and not body.c_contiguous:
+        body = body.tobytes()
+    return hashlib.sha256(body).hexdigest()
+
+
+class Pipeline:
+    """Sends a client's calls: endpoint, credentials, signing, transport and retries.
+
+    The region and endpoint are resolved on the first call (reading the AWS config
+    file, if needed, in a worker thread) and cached.
+    """
+
+    def __init__(
+        self,
+        service: ServiceSpec,
+        config: ClientConfig,
+        transport: Transport,
+        credentials: CredentialResolver,
+        *,
+        region_name: str | None = None,
+        endpoint_url: str | None = None,
+        profile_name: str | None = None,
+    ) -> None:
+        self.service = service
+        self.config = config
+        self.transport = transport
+        self.credentials = credentials
+        self.retry = RetryStrategy(config.max_attempts, config.retry_mode)
+        self._region_name = region_name
+        self._endpoint_url = endpoint_url
+        self._profile_name = profile_name
+        self._signing_name = service.signing_name or service.endpoint_prefix
+        self._user_agent = ("User-Agent", user_agent(config))
+        attempts = config.max_attempts
+        self._attempt_headers = [
+            ("amz-sdk-request", f"attempt={n}; max={attempts}") for n in range(1, attempts + 1)
+        ]
+        self.region: str | None = None
+        self.endpoint: str | None = None
+
+    async def resolve(self) -> tuple[str, str]:
+        """``(region, endpoint URL)``, resolved once."""
+        region, endpoint = self.region, self.endpoint
+        if region is None or endpoint is None:
+            region = await aresolve_region(self._region_name, self._profile_name)
+            config = self.config
+            endpoint = await aresolve_endpoint(
+                self.service,
+                region,
+                use_fips=config.use_fips_endpoint,
+                use_dualstack=config.use_dualstack_endpoint,
+                endpoint_url=self._endpoint_url,
+            )
+            self.region, self.endpoint = region, endpoint
+        return region, endpoint
+
+    async def invoke(self, operation: OperationSpec, input: Any, params: Mapping[str, Any]) -> Any:
+        """Run one call; returns the output model (or ``None``) or raises."""
+        model = build_input(operation, input, params)
+        region = self.region
+        endpoint = self.endpoint
+        if region is None or endpoint is None:
+            region, endpoint = await self.resolve()
+        if model is not None:
+            model = await _protocol.prepare_input(operation, model)
+        request = _protocol.serialize_request(operation, model, endpoint)
+        body = request.body
+        sha256 = payload_sha256(body)
+        base_headers = request.headers
+        base_headers.append(self._user_agent)
+        base_headers.append(("amz-sdk-invocation-id", str(uuid.uuid4())))
+        method = request.method
+        url = request.url
+        retry = self.retry
+        max_attempts = retry.max_attempts
+        debug = logger.isEnabledFor(_DEBUG)
+        cost = 0
+        attempt = 1
+        while True:
+            await retry.before_attempt()
+            credentials = await self.credentials.get()
+            attempt_request = HTTPRequest(
+                method, url, [*base_headers, self._attempt_headers[attempt - 1]], body
+            )
+            sign_request(
+                attempt_request,
+                credentials,
+                region=region,
+                service=self._signing_name,
+                payload_sha256=sha256,
+            )
+            start = time.perf_counter() if debug else 0.0
+            try:
+                result = await self._send(operation, attempt_request, debug, attempt, start)
+            except (ServiceError, TransportError) as error:
+                step = retry.on_error(error, attempt)
+                if debug:
+                    _log_failure(method, url, error, attempt, max_attempts, start, step)
+                if step is None:
+                    raise
+                delay, cost = step
+                await anyio.sleep(delay)
+                attempt += 1
+                continue
+            retry.on_success(cost)
+            return result
+
+    async def _send(
+        self,
+        operation: OperationSpec,
+        request: HTTPRequest,
+        debug: bool,
+        attempt: int,
+        start: float,
+    ) -> Any:
+        response: HTTPResponse = await self.transport.send(request)
+        handed_over = False
+        try:
+            status = response.status_code
+            headers = response.headers
+            if debug:
+                logger.debug(
+                    "%s %s -> %d (attempt %d/%d, %.1f ms to headers)",
+                    request.method,
+                    request.url,
+                    status,
+                    attempt,
+                    self.retry.max_attempts,
+                    (time.perf_counter() - start) * 1000,
+                )
+            if 200 <= status < 300:
+                if operation.event_stream_output:
+                    stream: EventStream[Any] = EventStream(
+                        response, operation, self.service, _protocol.request_id(headers)
+                    )
+                    output = _protocol.parse_stream_output(operation, status, headers, stream)
+                    handed_over = True
+                    return output
+                content = await response.read()
+                return _protocol.parse_response(operation, status, headers, content)
+            content = await response.read()
+            raise _protocol.parse_error(self.service, operation, status, headers, content)
+        finally:
+            if not handed_over:
+                with anyio.CancelScope(shield=True):
+                    await response.aclose()
+
+
+def _log_failure(
+    method: str,
+    url: str,
+    error: BaseException,
+    attempt: int,
+    max_attempts: int,
+    start: float,
+    step: tuple[float, int] | None,
+) -> None:
+    # The error's code or class only: messages may quote model output.
+    what = error.code if isinstance(error, ServiceError) and error.code else type(error).__name__
+    elapsed = (time.perf_counter() - start) * 1000
+    if step is None:
+        logger.debug(
+            "%s %s failed: %s (attempt %d/%d, %.1f ms); not retried",
+            method,
+            url,
+            what,
+            attempt,
+            max_attempts,
+            elapsed,
+        )
+    else:
+        logger.debug(
+            "%s %s failed: %s (attempt %d/%d, %.1f ms); retrying in %.2f s",
+            method,
+            url,
+            what,
+            attempt,
+            max_attempts,
+            elapsed,
+            step[0],
+        )

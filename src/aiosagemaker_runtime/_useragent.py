@@ -1,0 +1,27 @@
+"""The User-Agent header: the library, its version, the platform, the configuration."""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+from ._config import ClientConfig
+
+__all__ = ["VERSION", "user_agent"]
+
+#: The library's version (re-exported as ``aiosagemaker_runtime.__version__``).
+VERSION = "0.1.0"
+
+
+def user_agent(config: ClientConfig) -> str:
+    """``aiosagemaker-runtime/<version> ua/2.1 os/<os> lang/python#<ver> md/http#<engine>
+    cfg/retry-mode#<mode>``, then ``user_agent_extra`` (computed once per client)."""
+    python = ".".join(str(part) for part in sys.version_info[:3])
+    system = (platform.system() or "other").lower()
+    text = (
+        f"aiosagemaker-runtime/{VERSION} ua/2.1 os/{system} lang/python#{python} "
+        f"md/http#{config.http_backend} cfg/retry-mode#{config.retry_mode}"
+    )
+    if config.user_agent_extra:
+        text += f" {config.user_agent_extra}"
+    return text
