@@ -836,3 +836,62 @@ async def test_invoke_endpoint_async_error(server: StreamServer) -> None:
             await client.invoke_endpoint_async(
                 endpoint_name="missing", input_location="s3://bucket/in.json"
             )
+
+
+class TestClientOverAiohttp:
+    """The same stream behaviour with ``http_backend="aiohttp"`` (asyncio only)."""
+
+    @pytest.fixture
+    def anyio_backend(self) -> str:
+        return "asyncio"
+
+    @pytest.mark.anyio
+    async def test_parts_then_model_stream_error(self, server: StreamServer) -> None:
+        frames = [
+            part(b"a" * 300),
+            part(b"b"),
+            stream_exception("ModelStreamError", {"ErrorCode": "X"}),
+        ]
+        server.scenarios["llm"] = send_stream(frames, seed=8)
+        async with sagemaker(server.url, http_backend="aiohttp") as client:
+            out = await client.invoke_endpoint_with_response_stream(endpoint_name="llm", body=b"x")
+            got = []
+            with pytest.raises(errors.ModelStreamError) as info:
+                async for event in out.body:
+                    got.append(event.bytes)
+        assert got == [b"a" * 300, b"b"] and info.value.error_code == "X"
+        assert info.value.request_id == "rid-stream" and out.body.closed
+
+    @pytest.mark.anyio
+    async def test_stall_raises_read_timeout(self, server: StreamServer) -> None:
+        server.scenarios["llm"] = send_stream([part(b"a"), part(b"b")], stall_after=1, stall=3.0)
+        async with sagemaker(server.url, http_backend="aiohttp", read_timeout=0.3) as client:
+            out = await client.invoke_endpoint_with_response_stream(endpoint_name="llm", body=b"x")
+            with pytest.raises(ReadTimeoutError):
+                async for _ in out.body:
+                    pass
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("exit_style", ["break", "cancel"])
+    async def test_pool_of_one_free_after_early_exit(
+        self, server: StreamServer, exit_style: str
+    ) -> None:
+        server.scenarios["long"] = send_stream(
+            [part(b"x" * 100) for _ in range(5)], stall_after=2, stall=30.0
+        )
+        server.scenarios["short"] = send_stream([part(b"ok")])
+        async with sagemaker(server.url, http_backend="aiohttp", max_pool_connections=1) as client:
+            out = await client.invoke_endpoint_with_response_stream(endpoint_name="long", body=b"x")
+            if exit_style == "break":
+                async for _ in out.body:
+                    break
+            else:
+                with anyio.move_on_after(0.3):
+                    async for _ in out.body:
+                        pass
+            with anyio.fail_after(1.0):
+                second = await client.invoke_endpoint_with_response_stream(
+                    endpoint_name="short", body=b"x"
+                )
+                async with second:
+                    assert [e.bytes async for e in second.body] == [b"ok"]
