@@ -374,6 +374,14 @@ MODEL: dict[str, Any] = {
 
 
 def snake(name: str) -> str:
+    """The attribute for a member name (a trailing ``_`` when it would shadow BaseModel's)."""
+    attr = _snake(name)
+    if hasattr(Shape, attr) or attr.startswith("model_") or attr in ("register",):
+        attr += "_"
+    return attr
+
+
+def _snake(name: str) -> str:
     out = ""
     for index, char in enumerate(name):
         if (
@@ -503,7 +511,7 @@ def build(model: dict[str, Any] | None = None) -> Tables:
     service = ServiceSpec(
         service_id=meta["serviceId"],
         endpoint_prefix=meta["endpointPrefix"],
-        signing_name=meta["signingName"],
+        signing_name=meta.get("signingName", meta["endpointPrefix"]),
         api_version=meta["apiVersion"],
         protocol=meta["protocol"],
         shapes=shapes,
