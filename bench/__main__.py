@@ -50,8 +50,8 @@ def plan(quick: bool) -> dict[str, Any]:
             "rounds": 3,
             "rounds_big": 0,
             "sizes": (KIB,),
-            "requests": {(KIB, 1): 100, (KIB, 16): 200, (KIB, 128): 300},
-            "warmup": {(KIB, 1): 20, (KIB, 16): 32, (KIB, 128): 128},
+            "requests": {(KIB, 1): 60, (KIB, 16): 150, (KIB, 128): 256},
+            "warmup": {(KIB, 1): 10, (KIB, 16): 16, (KIB, 128): 128},
             "cold_runs": 3,
             "leak": False,
         }
@@ -250,7 +250,7 @@ def eventstream(env: dict[str, str], quick: bool) -> dict[str, Any]:
         return {"error": "bench/bench_eventstream.py does not exist yet"}
     cmd = [sys.executable, str(script)]
     if quick:
-        cmd += ["--rounds", "5"]
+        cmd += ["--rounds", "3", "--frames", "2000"]
     try:
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     except subprocess.TimeoutExpired:

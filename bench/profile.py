@@ -27,17 +27,36 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # First match wins: (area, substrings of the file path or function name).
 AREAS: list[tuple[str, tuple[str, ...]]] = [
-    ("signing", ("_signing.py", "_credentials.py", "hmac", "hashlib", "_hashlib")),
-    ("serialization", ("_serialize.py", "uuid")),
-    ("response parsing", ("_parse.py", "_errors_parse.py")),
-    ("validation (pydantic)", ("pydantic", "_shapes.py", "_generated", "models.py")),
-    ("client pipeline", ("aiosagemaker_runtime/_client.py", "_pipeline.py", "_retry.py")),
-    ("our transport adapter", ("aiosagemaker_runtime/_transport.py", "_aiohttp_transport.py")),
-    ("httpx2/httpcore2", ("httpx2", "httpcore2", "h11")),
-    ("aiohttp", ("aiohttp", "multidict", "yarl", "propcache")),
-    ("botocore/aiobotocore", ("botocore", "aiobotocore")),
-    ("anyio", ("anyio",)),
-    ("asyncio/sockets", ("asyncio", "selectors", "socket", "_overlapped", "select.epoll")),
+    ("signing", ("aiosagemaker_runtime/_signing.py", "aiosagemaker_runtime/_credentials.py")),
+    ("hashing (sha256/hmac)", ("hashlib", "hmac", "openssl_sha256")),
+    ("serialization", ("aiosagemaker_runtime/_serialize.py",)),
+    (
+        "response parsing",
+        ("aiosagemaker_runtime/_parse.py", "aiosagemaker_runtime/_errors_parse.py"),
+    ),
+    (
+        "validation (pydantic)",
+        ("/pydantic", "aiosagemaker_runtime/_shapes.py", "aiosagemaker_runtime/_generated"),
+    ),
+    (
+        "client pipeline",
+        (
+            "aiosagemaker_runtime/_client.py",
+            "aiosagemaker_runtime/_pipeline.py",
+            "aiosagemaker_runtime/_retry.py",
+            "uuid",
+        ),
+    ),
+    (
+        "our transport adapter",
+        ("aiosagemaker_runtime/_transport.py", "aiosagemaker_runtime/_aiohttp_transport.py"),
+    ),
+    ("httpx2/httpcore2/h11", ("/httpx2/", "/httpcore2/", "/h11/")),
+    ("aiohttp", ("/aiohttp/", "/multidict/", "/yarl/", "/propcache/")),
+    ("botocore/aiobotocore", ("/botocore/", "/aiobotocore/")),
+    ("anyio/sniffio", ("/anyio/", "/sniffio/")),
+    ("asyncio/selectors", ("/asyncio/", "selectors.py", "select.epoll")),
+    ("socket send/recv", ("_socket.socket",)),
 ]
 
 
@@ -51,11 +70,17 @@ def area_of(filename: str, funcname: str) -> str:
     return "other python"
 
 
-def by_area(stats: pstats.Stats) -> dict[str, float]:
+def by_area(stats: pstats.Stats) -> tuple[dict[str, float], dict[str, list[tuple[float, str]]]]:
+    """Own time per area, and each area's functions (own time, name), largest first."""
     totals: dict[str, float] = defaultdict(float)
-    for (filename, _line, funcname), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        totals[area_of(filename, funcname)] += tt
-    return dict(totals)
+    funcs: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for (filename, line, funcname), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        area = area_of(filename, funcname)
+        totals[area] += tt
+        funcs[area].append((tt, f"{Path(filename).name}:{line}({funcname})"))
+    for entries in funcs.values():
+        entries.sort(reverse=True)
+    return dict(totals), dict(funcs)
 
 
 async def run(args: argparse.Namespace, base: str) -> None:
@@ -81,11 +106,12 @@ async def run(args: argparse.Namespace, base: str) -> None:
     if args.out:
         profiler.dump_stats(args.out)
     stats = pstats.Stats(profiler)
-    areas = by_area(stats)
+    areas, funcs = by_area(stats)
     total = sum(areas.values()) or 1.0
     print("\nown time by area (share of profiled time; us/request scaled to the unprofiled CPU)")
     for area, tt in sorted(areas.items(), key=lambda kv: -kv[1]):
-        print(f"  {area:<26} {tt / total:6.1%}  ~{tt / total * plain:7.1f} us")
+        top = ", ".join(name for _, name in funcs[area][:3])
+        print(f"  {area:<24} {tt / total:6.1%}  ~{tt / total * plain:7.1f} us   {top}")
     for sort in ("tottime", "cumulative"):
         buf = io.StringIO()
         pstats.Stats(profiler, stream=buf).strip_dirs().sort_stats(sort).print_stats(args.top)
