@@ -441,7 +441,9 @@ def parse_members(
             values[attr] = value if reader is None else reader(value)
     for attr, prefix in plan.header_maps:
         values[attr] = {
-            name[len(prefix) :]: value for name, value in headers.items() if name.startswith(prefix)
+            name[len(prefix) :]: value
+            for name, value in headers.items()
+            if name.lower().startswith(prefix)
         }
     for attr in plan.status_attrs:
         values[attr] = status
@@ -468,10 +470,16 @@ def parse_members(
     return values
 
 
+_OPERATION_PLANS: dict[int, tuple[OperationSpec, OutputPlan | None]] = {}
+
+
 def _operation_output(operation: OperationSpec) -> OutputPlan | None:
-    if not operation.output:
-        return None
-    return output_plan(operation.shapes, operation.output)
+    cached = _OPERATION_PLANS.get(id(operation))
+    if cached is not None and cached[0] is operation:
+        return cached[1]
+    plan = output_plan(operation.shapes, operation.output) if operation.output else None
+    _OPERATION_PLANS[id(operation)] = (operation, plan)
+    return plan
 
 
 def _build(plan: OutputPlan, values: dict[str, Any]) -> Any:
