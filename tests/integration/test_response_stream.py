@@ -270,13 +270,18 @@ class Httpx2Response:
         return await self._response.aread()
 
     async def iter_raw(self) -> AsyncIterator[bytes]:
+        # Close httpx2's generator explicitly when this one is closed early: left to the
+        # garbage collector, trio warns about it (ResourceWarning).
+        chunks = self._response.aiter_raw()
         try:
-            async for chunk in self._response.aiter_raw():
+            async for chunk in chunks:
                 yield chunk
         except httpx2.ReadTimeout as error:
             raise ReadTimeoutError("read timed out") from error
         except httpx2.TransportError as error:
             raise EndpointConnectionError(f"connection lost: {error}") from error
+        finally:
+            await chunks.aclose()
 
     async def aclose(self) -> None:
         self.closed = True
