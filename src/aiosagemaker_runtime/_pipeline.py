@@ -3,7 +3,8 @@
 Per call: build and validate the input model (nothing is sent for invalid input),
 read file and async-iterable payloads once (``_protocol.prepare_input``), serialize
 once, hash the body once; then per attempt: copy the headers, add
-``amz-sdk-invocation-id`` (one per call), ``amz-sdk-request: attempt=N; max=M`` and
+``amz-sdk-invocation-id`` (one per call), ``amz-sdk-request: attempt=N; max=M``
+(``attempt=1`` alone on the first attempt, as botocore sends it) and
 the User-Agent, sign afresh (new ``X-Amz-Date`` and signature), send. A 2xx answer
 is read fully and parsed inside the call, so retries cover the body too, except an
 event stream, which is handed to the caller at once and owns the connection from
@@ -43,6 +44,7 @@ __all__ = ["Pipeline", "build_input", "payload_sha256"]
 logger = logging.getLogger("aiosagemaker_runtime")
 
 _DEBUG = logging.DEBUG
+_OWS = " \t"
 
 
 def build_input(operation: OperationSpec, input: Any, params: Mapping[str, Any]) -> Any:
@@ -106,8 +108,9 @@ class Pipeline:
         self._signing_name = service.signing_name or service.endpoint_prefix
         self._user_agent = ("User-Agent", user_agent(config))
         attempts = config.max_attempts
-        self._attempt_headers = [
-            ("amz-sdk-request", f"attempt={n}; max={attempts}") for n in range(1, attempts + 1)
+        # As botocore sends them: the first attempt does not announce the maximum.
+        self._attempt_headers = [("amz-sdk-request", "attempt=1")] + [
+            ("amz-sdk-request", f"attempt={n}; max={attempts}") for n in range(2, attempts + 1)
         ]
         self.region: str | None = None
         self.endpoint: str | None = None
@@ -141,6 +144,11 @@ class Pipeline:
         body = request.body
         sha256 = payload_sha256(body)
         base_headers = request.headers
+        for index, (name, value) in enumerate(base_headers):
+            # Surrounding whitespace is not part of an HTTP field value (h11 refuses it;
+            # the signature trims it anyway): send what the service will see.
+            if value and (value[0] in _OWS or value[-1] in _OWS):
+                base_headers[index] = (name, value.strip(_OWS))
         base_headers.append(self._user_agent)
         base_headers.append(("amz-sdk-invocation-id", str(uuid.uuid4())))
         method = request.method

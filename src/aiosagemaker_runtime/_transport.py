@@ -7,7 +7,9 @@ where either family's exceptions become the library's
 * connect timeouts (and waiting for a pooled connection) -> ``ConnectTimeoutError``;
 * read and write timeouts -> ``ReadTimeoutError``;
 * every other transport failure (refused, reset, DNS, TLS, protocol) ->
-  ``EndpointConnectionError``.
+  ``EndpointConnectionError``;
+* a request h11 refuses to write (``LocalProtocolError``: nothing was sent) ->
+  ``ParamValidationError``, which is not retried.
 
 The client we own is created lazily, in a worker thread, on the first request:
 importing httpx2 and loading the CA bundle takes tens of milliseconds of blocking I/O
@@ -28,6 +30,7 @@ from ._config import ClientConfig
 from ._exceptions import (
     ConnectTimeoutError,
     EndpointConnectionError,
+    ParamValidationError,
     ReadTimeoutError,
 )
 from ._http import HTTPRequest
@@ -41,7 +44,15 @@ __all__ = ["HttpxResponse", "HttpxTransport", "translate_error"]
 class _Family:
     """One httpx-like library: its request class, body stream base and exception classes."""
 
-    __slots__ = ("body_stream", "connect_timeout", "module", "read_timeout", "request", "transport")
+    __slots__ = (
+        "body_stream",
+        "connect_timeout",
+        "local_protocol",
+        "module",
+        "read_timeout",
+        "request",
+        "transport",
+    )
 
     def __init__(self, module: ModuleType) -> None:
         self.module = module
@@ -55,6 +66,7 @@ class _Family:
             module.WriteTimeout,
         )
         self.transport: type[BaseException] = module.TransportError
+        self.local_protocol: type[BaseException] = module.LocalProtocolError
         base: Any = module.AsyncByteStream
 
         class _BodyStream(base):  # type: ignore[misc]
@@ -106,6 +118,11 @@ def translate_error(error: BaseException, url: str) -> BaseException:
     cause, never headers or bodies.
     """
     for family in _FAMILIES.values():
+        if isinstance(error, family.local_protocol):
+            # h11 refused to write the request: nothing was sent, and retrying cannot help.
+            return ParamValidationError(
+                f"The request cannot be sent as HTTP/1.1: {error}", constraint="http"
+            )
         if isinstance(error, family.connect_timeout):
             return ConnectTimeoutError(
                 f'Connect timeout on endpoint URL: "{url}"', endpoint_url=url

@@ -383,6 +383,7 @@ class FaultServer:
 
     def start(self) -> FaultServer:
         self._listener.listen(128)
+        self._listener.settimeout(0.05)
         thread = threading.Thread(target=self._accept_loop, name="fault-server", daemon=True)
         thread.start()
         self._threads.append(thread)
@@ -418,7 +419,6 @@ class FaultServer:
     # -- serving -----------------------------------------------------------------
 
     def _accept_loop(self) -> None:
-        self._listener.settimeout(0.05)
         while not self._stop.is_set():
             try:
                 sock, _ = self._listener.accept()
