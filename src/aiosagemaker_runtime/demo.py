@@ -140,10 +140,7 @@ def _serve_local(args: Sequence[str]) -> Iterator[str]:
 
 
 async def _with_client(url: str) -> None:
-    from . import (
-        SageMakerRuntimeClient,  # type: ignore[attr-defined]
-        ServiceError,
-    )
+    from . import SageMakerRuntimeClient, ServiceError
 
     _step(2, "A normal call through SageMakerRuntimeClient (InvokeEndpoint)")
     async with SageMakerRuntimeClient(
@@ -176,7 +173,7 @@ async def _with_client(url: str) -> None:
                 if first_at is None:
                     first_at = time.monotonic() - started
                 parts += 1
-                sys.stdout.write(part.bytes.decode())
+                sys.stdout.write((part.bytes or b"").decode())
                 sys.stdout.flush()
         total = time.monotonic() - started
         _say()
@@ -185,7 +182,20 @@ async def _with_client(url: str) -> None:
             f"last after {total:.2f} s"
         )
 
-    _step(4, "The server checks SigV4 signatures: a wrong secret key is refused")
+    _step(4, "Errors come back as the service sends them")
+    async with SageMakerRuntimeClient(
+        region_name=REGION,
+        endpoint_url=url,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=_single_attempt(),
+    ) as client:
+        try:
+            await client.invoke_endpoint(endpoint_name="no-such-endpoint", body=b"{}")
+        except ServiceError as error:
+            _say(
+                f"  unknown endpoint -> {type(error).__name__} ({error.status_code}): {error.message}"
+            )
     async with SageMakerRuntimeClient(
         region_name=REGION,
         endpoint_url=url,
@@ -197,14 +207,11 @@ async def _with_client(url: str) -> None:
             await client.invoke_endpoint(endpoint_name="demo-echo", body=b"{}")
         except ServiceError as error:
             _say(
-                f"  -> {type(error).__name__} {error.code} ({error.status_code}): {error.message[:72]}..."
+                f"  wrong secret key -> {error.code} ({error.status_code}): "
+                f"{error.message.split('.')[0]}."
             )
         else:  # pragma: no cover - the server must refuse it
             raise RuntimeError("the server accepted a bad signature")
-        try:
-            await client.invoke_endpoint(endpoint_name="no-such-endpoint", body=b"{}")
-        except ServiceError as error:
-            _say(f"  -> unknown endpoint: {error.code} ({error.status_code}): {error.message}")
 
 
 def _single_attempt() -> Any:
@@ -231,21 +238,28 @@ def _cli(url: str, workdir: Path) -> None:
     for number, args in enumerate(runs):
         shown = " ".join(shlex.quote(a) for a in args).replace(str(workdir) + "/", "")
         _say(f"$ aiosagemaker-runtime {shown}")
-        result = subprocess.run(
-            [sys.executable, "-m", "aiosagemaker_runtime", *args],
-            capture_output=True,
-            text=True,
-            env=_env(),
-            timeout=60,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"the CLI failed: {result.stderr.strip()}")
+        command = [sys.executable, "-m", "aiosagemaker_runtime", *args]
         if number == 0:
+            result = subprocess.run(command, capture_output=True, text=True, env=_env(), timeout=60)
+            if result.returncode != 0:
+                raise RuntimeError(f"the CLI failed: {result.stderr.strip()}")
             _say(textwrap.indent(result.stdout.rstrip(), "  "))
-            _say(f"  {outfile.name}: {outfile.read_text()}")
+            _say(f"  {outfile.name} now holds: {outfile.read_text()}")
         else:
-            _say(textwrap.indent(result.stdout.rstrip(), "  "))
-            _say(textwrap.indent("(metadata on stderr) " + " ".join(result.stderr.split()), "  "))
+            # The streamed parts go straight to this terminal, as they arrive.
+            sys.stdout.write("  ")
+            sys.stdout.flush()
+            streamed = subprocess.run(
+                command, stdout=None, stderr=subprocess.PIPE, text=True, env=_env(), timeout=60
+            )
+            _say()
+            if streamed.returncode != 0:
+                raise RuntimeError(f"the CLI failed: {streamed.stderr.strip()}")
+            _say(
+                "  (with '-' as the outfile, the metadata goes to stderr: "
+                + " ".join(streamed.stderr.split())
+                + ")"
+            )
 
 
 def main() -> None:
@@ -262,6 +276,10 @@ def main() -> None:
             "--secret-access-key", SECRET_KEY,
         ]  # fmt: skip
         with _serve_local(args) as url:
+            _say(
+                f"  it checks SigV4 signatures: callers must sign with {ACCESS_KEY} and its "
+                "(dummy) secret key"
+            )
             anyio.run(_with_client, url)
             _cli(url, Path(tmp))
             _step(6, "Stop the server")

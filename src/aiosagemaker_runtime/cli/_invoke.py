@@ -8,9 +8,12 @@ import json
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ._options import COMMANDS, add_member_options, members_for
+
+if TYPE_CHECKING:
+    from .. import SageMakerRuntimeClient
 
 __all__ = ["UsageError", "add_invoke_parsers", "run_invoke"]
 
@@ -103,18 +106,9 @@ def _open_outfile(path: str) -> AbstractContextManager[IO[bytes]]:
     return open(path, "wb")
 
 
-def _client_class() -> Any:
-    import aiosagemaker_runtime
-
-    cls = getattr(aiosagemaker_runtime, "SageMakerRuntimeClient", None)
-    if cls is None:  # pragma: no cover - only while the client is being built
-        raise RuntimeError("SageMakerRuntimeClient is not available in this build")
-    return cls
-
-
 async def run_invoke(args: argparse.Namespace) -> int:
     """Make the call described by ``args``; print metadata; write the body."""
-    from .. import ClientConfig
+    from .. import ClientConfig, SageMakerRuntimeClient
 
     kwargs = _call_arguments(args)
     config_changes: dict[str, Any] = {}
@@ -122,29 +116,37 @@ async def run_invoke(args: argparse.Namespace) -> int:
         config_changes["connect_timeout"] = args.cli_connect_timeout or _NO_TIMEOUT
     if args.cli_read_timeout is not None:
         config_changes["read_timeout"] = args.cli_read_timeout or _NO_TIMEOUT
-    client_cls = _client_class()
-    async with client_cls(
+    async with SageMakerRuntimeClient(
         region_name=args.region,
         endpoint_url=args.endpoint_url,
         profile_name=args.profile,
         config=ClientConfig(**config_changes),
     ) as client:
         if args.operation == "InvokeEndpoint":
-            output = await client.invoke_endpoint(**kwargs)
-            with _open_outfile(args.outfile) as sink:
-                sink.write(output.body)
-            _print_json(_metadata(output), sys.stdout if args.outfile != "-" else sys.stderr)
+            await _invoke(client, kwargs, args.outfile)
         elif args.operation == "InvokeEndpointAsync":
-            output = await client.invoke_endpoint_async(**kwargs)
-            _print_json(_metadata(output), sys.stdout)
+            _print_json(_metadata(await client.invoke_endpoint_async(**kwargs)), sys.stdout)
         else:
-            output = await client.invoke_endpoint_with_response_stream(**kwargs)
-            async with output:
-                with _open_outfile(args.outfile) as sink:
-                    async for part in output.body:
-                        data = getattr(part, "bytes", None)
-                        if data:
-                            sink.write(data)
-                            sink.flush()
-            _print_json(_metadata(output), sys.stdout if args.outfile != "-" else sys.stderr)
+            await _invoke_stream(client, kwargs, args.outfile)
     return 0
+
+
+async def _invoke(client: SageMakerRuntimeClient, kwargs: dict[str, Any], outfile: str) -> None:
+    output = await client.invoke_endpoint(**kwargs)
+    with _open_outfile(outfile) as sink:
+        sink.write(output.body)
+    _print_json(_metadata(output), sys.stdout if outfile != "-" else sys.stderr)
+
+
+async def _invoke_stream(
+    client: SageMakerRuntimeClient, kwargs: dict[str, Any], outfile: str
+) -> None:
+    """Write each part as it arrives, so ``-`` shows tokens live."""
+    output = await client.invoke_endpoint_with_response_stream(**kwargs)
+    async with output:
+        with _open_outfile(outfile) as sink:
+            async for part in output.body:
+                if part.bytes:
+                    sink.write(part.bytes)
+                    sink.flush()
+    _print_json(_metadata(output), sys.stdout if outfile != "-" else sys.stderr)
