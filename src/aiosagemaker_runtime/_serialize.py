@@ -50,6 +50,7 @@ _UTC = _dt.timezone.utc
 _BYTES_LIKE = (bytes, bytearray, memoryview)
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9.\-]+$")
 _URI_LABEL = re.compile(r"\{([^}]+)\}")
+_OWS = " \t"
 
 
 # --------------------------------------------------------------------------- scalars
@@ -599,19 +600,23 @@ def serialize_request(operation: OperationSpec, input: Any, endpoint_url: str) -
         if query:
             url += ("&" if "?" in url else "?") + _encode_query(query)
 
+    # Leading and trailing spaces are not part of a field value (RFC 9110 5.5): servers
+    # drop them, SigV4 trims them, and HTTP/1.1 encoders such as h11 refuse them.
     headers: list[tuple[str, str]] = []
     if plan.headers:
         for name, value in zip(plan.header_names, plan.header_getter(input), strict=True):
             if value is not None:
-                headers.append((name, value if type(value) is str else _text(value)))
+                headers.append((name, (value if type(value) is str else _text(value)).strip(_OWS)))
     for attr, name, writer, is_list in plan.other_headers:
         value = getattr(input, attr)
         if value is not None and not (is_list and not value):
-            headers.append((name, writer(value)))
+            headers.append((name, writer(value).strip(_OWS)))
     for attr, prefix in plan.header_maps:
         value = getattr(input, attr)
         if value:
-            headers.extend((prefix + _text(key), _text(item)) for key, item in value.items())
+            headers.extend(
+                (prefix + _text(key), _text(item).strip(_OWS)) for key, item in value.items()
+            )
 
     body: bytes | bytearray | memoryview = b""
     kind = plan.payload_kind

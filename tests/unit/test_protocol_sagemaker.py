@@ -46,7 +46,7 @@ def both(name: str, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     theirs = {
         "method": request["method"],
         "url": request["url"],
-        "headers": dict(request["headers"]),
+        "headers": {name: value.strip(" \t") for name, value in request["headers"].items()},
         "body": bytes(request["body"]),
     }
     spec, cls = OPERATIONS[name]

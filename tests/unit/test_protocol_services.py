@@ -178,7 +178,7 @@ def compare_request(name: str, operation: str, params: dict[str, Any]) -> None:
     theirs = (
         request["method"],
         request["url"],
-        dict(request["headers"]),
+        {k: v.strip(" \t") for k, v in request["headers"].items()},
         bytes(body.encode() if isinstance(body, str) else body),
     )
     op = tables.operations[operation]
