@@ -189,9 +189,14 @@ class HttpxResponse:
         """The whole (undecoded) body; the connection goes back to the pool."""
         if self._content is not None:
             return self._content
+        response = self._response
+        if response.is_stream_consumed:
+            # Read before we saw it (e.g. a response built with content= by MockTransport).
+            self._content = response.content
+            return response.content  # type: ignore[no-any-return]
         chunks: list[bytes] = []
         try:
-            async for chunk in self._response.aiter_raw():
+            async for chunk in response.aiter_raw():
                 chunks.append(chunk)
         except Exception as error:
             mapped = translate_error(error, self._url)
@@ -204,8 +209,13 @@ class HttpxResponse:
 
     async def iter_raw(self) -> AsyncIterator[bytes]:
         """Body chunks as they arrive, undecoded."""
+        response = self._response
+        if response.is_stream_consumed:
+            if response.content:
+                yield response.content
+            return
         try:
-            async for chunk in self._response.aiter_raw():
+            async for chunk in response.aiter_raw():
                 yield chunk
         except Exception as error:
             mapped = translate_error(error, self._url)
