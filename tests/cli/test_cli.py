@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from local.servers import (
     start_serve_local,
     wait_for_file,
 )
+
+from aiosagemaker_runtime.cli import main
 
 
 class Served:
@@ -59,6 +62,39 @@ def cli(*args: str, **env: str) -> subprocess.CompletedProcess[bytes]:
     )
 
 
+@dataclass
+class Ran:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+InProcess = Callable[..., Ran]
+
+
+@pytest.fixture
+def inproc(
+    capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> InProcess:
+    """Like :func:`cli` but in this process (no interpreter start-up): ``main(args)``."""
+
+    def run(*args: str, **env: str) -> Ran:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        monkeypatch.setenv("AWS_REGION", "us-east-1")
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        capsysbinary.readouterr()
+        try:
+            status = main(list(args))
+        except SystemExit as exit:
+            status = int(exit.code or 0)
+        captured = capsysbinary.readouterr()
+        return Ran(status, captured.out, captured.err)
+
+    return run
+
+
 def one_line(stderr: bytes) -> str:
     text = stderr.decode()
     assert text.endswith("\n") and text.count("\n") == 1, text
@@ -84,11 +120,11 @@ def test_invoke_endpoint_fileb_body_to_outfile(served: Served, tmp_path: Path) -
     assert result.stderr == b""
 
 
-def test_file_and_plain_string_bodies(served: Served, tmp_path: Path) -> None:
+def test_file_and_plain_string_bodies(served: Served, tmp_path: Path, inproc: InProcess) -> None:
     (tmp_path / "in.txt").write_text("häh text", encoding="utf-8")
     for body, expected in ((f"file://{tmp_path / 'in.txt'}", "häh text"), ("plain ✓", "plain ✓")):
         out = tmp_path / "out"
-        result = cli(
+        result = inproc(
             "--endpoint-url", served.url, "invoke-endpoint", "--endpoint-name", "echo1",
             "--body", body, str(out),
         )  # fmt: skip
@@ -96,9 +132,9 @@ def test_file_and_plain_string_bodies(served: Served, tmp_path: Path) -> None:
         assert out.read_bytes() == expected.encode("utf-8")
 
 
-def test_options_reach_the_container(served: Served, tmp_path: Path) -> None:
+def test_options_reach_the_container(served: Served, tmp_path: Path, inproc: InProcess) -> None:
     out = tmp_path / "out.json"
-    result = cli(
+    result = inproc(
         "invoke-endpoint", "--endpoint-url", served.url, "--endpoint-name", "model",
         "--body", "hi", "--content-type", "text/csv", "--accept", "application/json",
         "--custom-attributes", "a=1", str(out),
@@ -120,9 +156,9 @@ def test_stream_to_stdout(served: Served) -> None:
     assert json.loads(result.stderr)["InvokedProductionVariant"] == "AllTraffic"
 
 
-def test_stream_to_outfile(served: Served, tmp_path: Path) -> None:
+def test_stream_to_outfile(served: Served, tmp_path: Path, inproc: InProcess) -> None:
     out = tmp_path / "stream.bin"
-    result = cli(
+    result = inproc(
         "invoke-endpoint-with-response-stream", "--endpoint-url", served.url,
         "--endpoint-name", "echo1", "--body", "one two three four five", str(out),
     )  # fmt: skip
@@ -131,10 +167,10 @@ def test_stream_to_outfile(served: Served, tmp_path: Path) -> None:
     assert json.loads(result.stdout)["ContentType"] == "application/octet-stream"
 
 
-def test_invoke_endpoint_async(served: Served) -> None:
+def test_invoke_endpoint_async(served: Served, inproc: InProcess) -> None:
     (served.s3_root / "in").mkdir(exist_ok=True)
     (served.s3_root / "in" / "x.json").write_bytes(b"[1]")
-    result = cli(
+    result = inproc(
         "invoke-endpoint-async", "--endpoint-url", served.url, "--endpoint-name", "echo1",
         "--input-location", "s3://in/x.json", "--invocation-timeout-seconds", "30",
     )  # fmt: skip
@@ -158,8 +194,8 @@ def test_service_error_is_one_line_and_255(served: Served, tmp_path: Path) -> No
     assert not (tmp_path / "o").exists()
 
 
-def test_model_error_message(served: Served, tmp_path: Path) -> None:
-    result = cli(
+def test_model_error_message(served: Served, tmp_path: Path, inproc: InProcess) -> None:
+    result = inproc(
         "invoke-endpoint", "--endpoint-url", served.url, "--endpoint-name", "model",
         "--body", "fail:500:boom", str(tmp_path / "o"),
     )  # fmt: skip
@@ -170,8 +206,8 @@ def test_model_error_message(served: Served, tmp_path: Path) -> None:
     )
 
 
-def test_bad_signature(served: Served, tmp_path: Path) -> None:
-    result = cli(
+def test_bad_signature(served: Served, tmp_path: Path, inproc: InProcess) -> None:
+    result = inproc(
         "invoke-endpoint", "--endpoint-url", served.url, "--endpoint-name", "echo1",
         "--body", "x", str(tmp_path / "o"), AWS_SECRET_ACCESS_KEY="wrong",
     )  # fmt: skip
@@ -179,28 +215,68 @@ def test_bad_signature(served: Served, tmp_path: Path) -> None:
     assert "(InvalidSignatureException)" in one_line(result.stderr)
 
 
-def test_missing_required_option_is_usage_error(tmp_path: Path) -> None:
-    result = cli("invoke-endpoint", "--body", "x", str(tmp_path / "o"))
-    assert result.returncode == 252
-    assert "--endpoint-name" in one_line(result.stderr)
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The command in-process, for errors found before any request is made."""
+    try:
+        status = main(list(args))
+    except SystemExit as exit:
+        status = int(exit.code or 0)
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err, captured.err
+    return status, captured.out, captured.err.strip()
 
 
-def test_missing_body_file_is_usage_error(tmp_path: Path) -> None:
-    result = cli(
-        "invoke-endpoint", "--endpoint-url", "http://127.0.0.1:9", "--endpoint-name", "e",
+def test_missing_required_option_is_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    status, _, err = run_main(capsys, "invoke-endpoint", "--body", "x", str(tmp_path / "o"))
+    assert status == 252
+    assert "--endpoint-name" in err
+
+
+def test_missing_body_file_is_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    status, _, err = run_main(
+        capsys, "invoke-endpoint", "--endpoint-url", "http://127.0.0.1:9", "--endpoint-name", "e",
         "--body", f"fileb://{tmp_path / 'missing.bin'}", str(tmp_path / "o"),
     )  # fmt: skip
-    assert result.returncode == 252
-    assert "Unable to load paramfile" in one_line(result.stderr)
+    assert status == 252
+    assert "Unable to load paramfile" in err
 
 
-def test_invalid_parameter_is_refused_before_sending(tmp_path: Path) -> None:
-    result = cli(
-        "invoke-endpoint", "--endpoint-url", "http://127.0.0.1:9", "--endpoint-name", "bad_name",
-        "--body", "x", str(tmp_path / "o"),
+def test_invalid_parameter_is_refused_before_sending(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    status, _, err = run_main(
+        capsys, "invoke-endpoint", "--endpoint-url", "http://127.0.0.1:9",
+        "--endpoint-name", "bad_name", "--body", "x", str(tmp_path / "o"),
     )  # fmt: skip
-    assert result.returncode == 252
-    assert "EndpointName" in one_line(result.stderr)
+    assert status == 252
+    assert "EndpointName" in err
+
+
+def test_no_region_is_a_configuration_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    status, _, err = run_main(
+        capsys, "invoke-endpoint", "--endpoint-name", "e", "--body", "x", str(tmp_path / "o")
+    )
+    assert status == 253
+    assert "region" in err.lower()
+
+
+def test_serve_local_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run_main(capsys, "serve-local", "--port", "0")
+    assert (status, "--endpoint" in err) == (252, True)
+    status, _, err = run_main(capsys, "serve-local", "--port", "0", "--endpoint", "x=ftp://no")
+    assert (status, "invalid target" in err) == (252, True)
+    status, _, err = run_main(capsys, "serve-local", "--endpoint", "x=echo", "--access-key-id", "A")
+    assert (status, "go together" in err) == (252, True)
 
 
 def test_unreachable_endpoint(tmp_path: Path) -> None:
@@ -225,43 +301,22 @@ def test_debug_logs_without_secrets(served: Served, tmp_path: Path) -> None:
     assert SECRET_KEY.encode() not in result.stderr
 
 
-def test_serve_local_without_endpoints_is_usage_error() -> None:
-    result = cli("serve-local", "--port", "0")
-    assert result.returncode == 252
-    assert "--endpoint" in one_line(result.stderr)
-
-
-def test_serve_local_bad_target_is_usage_error() -> None:
-    result = cli("serve-local", "--port", "0", "--endpoint", "x=ftp://nope")
-    assert result.returncode == 252
-    assert "invalid target" in one_line(result.stderr)
-
-
-def test_serve_local_config_file(tmp_path: Path) -> None:
+def test_serve_local_config_file(tmp_path: Path, inproc: InProcess) -> None:
     config = tmp_path / "local.json"
     config.write_text(
         json.dumps({"endpoints": {"from-file": "echo"}, "account_id": "111122223333"})
     )
     server = start_serve_local(["--config", str(config)])
     try:
-        result = cli(
+        result = inproc(
             "invoke-endpoint", "--endpoint-url", server.url, "--endpoint-name", "missing",
             "--body", "x", str(tmp_path / "o"),
         )  # fmt: skip
         assert "account 111122223333" in one_line(result.stderr)
-        result = cli(
+        result = inproc(
             "invoke-endpoint", "--endpoint-url", server.url, "--endpoint-name", "from-file",
             "--body", "x", str(tmp_path / "o"),
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
     finally:
         assert server.stop() == 0
-
-
-def test_no_region_is_a_configuration_error(tmp_path: Path) -> None:
-    result = cli(
-        "invoke-endpoint", "--endpoint-name", "e", "--body", "x", str(tmp_path / "o"),
-        AWS_REGION="",
-    )  # fmt: skip
-    assert result.returncode == 253
-    assert "region" in one_line(result.stderr).lower()

@@ -82,11 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(debug: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.WARNING)
+    if not any(getattr(h, "_aiosagemaker_cli", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        handler._aiosagemaker_cli = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)
     if debug:
         for name in ("aiosagemaker_runtime", "httpx2", "httpx"):
             logging.getLogger(name).setLevel(logging.DEBUG)
