@@ -145,7 +145,7 @@ def test_modeled_member_values_of_the_wrong_type_do_not_break_parsing() -> None:
     assert err.original_status_code == "x"  # type: ignore[attr-defined]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(
     st.integers(0, 1000),
     st.dictionaries(

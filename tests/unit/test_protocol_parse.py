@@ -317,13 +317,13 @@ created_json = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(created_json, st.integers(200, 299))
 def test_property_json_bodies_parse_like_botocore(document: dict[str, Any], status: int) -> None:
     assert_same("CreateThing", status, {}, json.dumps(document).encode())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     st.binary(max_size=64) | created_json.map(lambda d: json.dumps(d).encode()),
     st.dictionaries(

@@ -370,7 +370,7 @@ put_params = st.fixed_dictionaries(
 ).map(drop_none)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(put_params)
 def test_property_bound_members_match_botocore(params: dict[str, Any]) -> None:
     assert_same("PutObject", in_model_order("PutObjectInput", params))
@@ -437,7 +437,7 @@ def _ordered(shape: Any, value: Any) -> Any:
     return value
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(create_params)
 def test_property_json_bodies_match_botocore(params: dict[str, Any]) -> None:
     assert_same("CreateThing", in_model_order("CreateThingInput", params))
