@@ -44,7 +44,6 @@ __all__ = ["Pipeline", "build_input", "payload_sha256"]
 logger = logging.getLogger("aiosagemaker_runtime")
 
 _DEBUG = logging.DEBUG
-_OWS = " \t"
 
 
 def build_input(operation: OperationSpec, input: Any, params: Mapping[str, Any]) -> Any:
@@ -144,11 +143,6 @@ class Pipeline:
         body = request.body
         sha256 = payload_sha256(body)
         base_headers = request.headers
-        for index, (name, value) in enumerate(base_headers):
-            # Surrounding whitespace is not part of an HTTP field value (h11 refuses it;
-            # the signature trims it anyway): send what the service will see.
-            if value and (value[0] in _OWS or value[-1] in _OWS):
-                base_headers[index] = (name, value.strip(_OWS))
         base_headers.append(self._user_agent)
         base_headers.append(("amz-sdk-invocation-id", str(uuid.uuid4())))
         method = request.method
