@@ -22,8 +22,6 @@ import calendar
 import datetime as _dt
 import decimal
 import enum
-import inspect
-import io
 import json
 import math
 import operator
@@ -35,14 +33,12 @@ from functools import lru_cache
 from typing import Any, get_args
 from urllib.parse import quote, urlsplit
 
-import anyio.to_thread
-
 from ._exceptions import ParamValidationError
 from ._http import HTTPRequest
 from ._parse import parse_timestamp
 from ._spec import MemberSpec, OperationSpec, ShapeSpec
 
-__all__ = ["format_timestamp", "prepare_input", "serialize_request"]
+__all__ = ["format_timestamp", "serialize_request"]
 
 Writer = Callable[[Any], Any]
 
@@ -694,121 +690,3 @@ def _blob_limits(cls: Any, attr: str) -> tuple[int | None, int | None]:
             pending.extend(metadata)
         pending.extend(get_args(item))
     return found.get("min_length"), found.get("max_length")
-
-
-def _too_long(name: str, maximum: int) -> ParamValidationError:
-    return ParamValidationError(
-        f"Invalid value for parameter {name}: the payload is longer than the maximum of "
-        f"{maximum} bytes (constraint: max)",
-        member=name,
-        constraint="max",
-    )
-
-
-def _chunk_bytes(chunk: Any, name: str) -> bytes | bytearray | memoryview:
-    if isinstance(chunk, _BYTES_LIKE):
-        return chunk
-    if isinstance(chunk, str):
-        return chunk.encode("utf-8")
-    raise ParamValidationError(
-        f"Invalid value for parameter {name}: the payload source produced "
-        f"{type(chunk).__name__}, expected bytes (constraint: type)",
-        member=name,
-        constraint="type",
-    )
-
-
-def _read_sync(source: Any, maximum: int | None, name: str) -> bytes:
-    chunks: list[bytes | bytearray | memoryview] = []
-    total = 0
-    while True:
-        chunk = _chunk_bytes(source.read(-1 if maximum is None else maximum - total + 1), name)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += memoryview(chunk).nbytes
-        if maximum is not None and total > maximum:
-            raise _too_long(name, maximum)
-        if maximum is None:
-            break
-    return chunks[0] if len(chunks) == 1 and type(chunks[0]) is bytes else b"".join(chunks)
-
-
-async def _read_payload(source: Any, maximum: int | None, name: str) -> bytes:
-    if isinstance(source, io.BytesIO):
-        return _read_sync(source, maximum, name)
-    read = getattr(source, "read", None)
-    if read is not None and inspect.iscoroutinefunction(read):
-        chunks: list[bytes | bytearray | memoryview] = []
-        total = 0
-        while True:
-            chunk = _chunk_bytes(await read(-1 if maximum is None else maximum - total + 1), name)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += memoryview(chunk).nbytes
-            if maximum is not None and total > maximum:
-                raise _too_long(name, maximum)
-            if maximum is None:
-                break
-        return b"".join(chunks)
-    if read is not None:
-        # A real file: its reads block, so they run in a worker thread.
-        return await anyio.to_thread.run_sync(_read_sync, source, maximum, name)
-    if not hasattr(source, "__aiter__"):
-        raise ParamValidationError(
-            f"Invalid value for parameter {name}: expected bytes, str, a binary file or an "
-            f"async iterable of bytes, got {type(source).__name__} (constraint: type)",
-            member=name,
-            constraint="type",
-        )
-    parts: list[bytes | bytearray | memoryview] = []
-    size = 0
-    iterator = source.__aiter__()
-    try:
-        async for item in iterator:
-            chunk = _chunk_bytes(item, name)
-            parts.append(chunk)
-            size += memoryview(chunk).nbytes
-            if maximum is not None and size > maximum:
-                raise _too_long(name, maximum)
-    finally:
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            await aclose()
-    return b"".join(parts)
-
-
-async def prepare_input(operation: OperationSpec, input: Any) -> Any:
-    """Make ``input`` ready to serialize, once per call (not per attempt).
-
-    A payload given as a file object (sync or async ``read``) or an async iterable of
-    bytes is read once into bytes, up to the payload's maximum length: a longer one
-    raises :class:`~aiosagemaker_runtime.ParamValidationError` naming the member, having
-    read at most one byte past the limit. Bytes-like and ``str`` payloads are kept as
-    they are (never copied). Unset idempotency tokens are filled with UUID4s, so that
-    every attempt sends the same token. Returns ``input`` itself when nothing changes,
-    else an updated copy (not re-validated).
-    """
-    plan = _request_plan(operation)
-    base = _NO_INPUT if input is None else input
-    updates: dict[str, Any] = _missing_tokens(plan, base) if plan.idempotency else {}
-    if plan.payload_kind == "raw":
-        value = getattr(base, plan.payload_attr)
-        if value is not None and not isinstance(value, (*_BYTES_LIKE, str)):
-            minimum, maximum = plan.payload_limits
-            data = await _read_payload(value, maximum, plan.payload_name)
-            if minimum is not None and len(data) < minimum:
-                raise ParamValidationError(
-                    f"Invalid value for parameter {plan.payload_name}: the payload is shorter "
-                    f"than the minimum of {minimum} bytes (constraint: min)",
-                    member=plan.payload_name,
-                    constraint="min",
-                )
-            updates[plan.payload_attr] = data
-    if not updates:
-        return input
-    if input is None:
-        construct = getattr(plan.input_cls, "model_construct", None)
-        return construct(**updates) if construct is not None else _Overlay(_NO_INPUT, updates)
-    return input.model_copy(update=updates)
