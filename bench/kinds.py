@@ -33,8 +33,16 @@ LABELS = {
     "httpcore2-direct": "httpcore2, O(1) pool (prototype)",
     "transport-httpx": "our httpx2 transport alone",
     "transport-aiohttp": "our aiohttp transport alone",
+    "proto-httpx": "ours + prototype httpcore2 O(1)-pool transport",
+    "proto-aiohttp": "ours + prototype aiohttp transport (trust_env off)",
 }
-EXTRA_KINDS = ("httpcore2-direct", "transport-httpx", "transport-aiohttp")
+EXTRA_KINDS = (
+    "httpcore2-direct",
+    "transport-httpx",
+    "transport-aiohttp",
+    "proto-httpx",
+    "proto-aiohttp",
+)
 
 # What a signed InvokeEndpoint request carries; the raw clients send these verbatim (they do
 # no signing), so they pay for the same header bytes on the wire.
@@ -75,6 +83,7 @@ class Client:
     invoke: Callable[[bytes], Any]  # async for every kind but boto3-threads
     close: Callable[[], Awaitable[None]]
     sync: bool = False
+    raw: Any = None  # the library's client object, for prototypes that swap a part
 
 
 def invocations_url(base: str) -> str:
@@ -115,7 +124,7 @@ async def _open_ours(base: str, concurrency: int, backend: str) -> Client:
     async def close() -> None:
         await client.__aexit__(None, None, None)
 
-    return Client(invoke, close)
+    return Client(invoke, close, raw=client)
 
 
 async def _open_aiobotocore(base: str, concurrency: int) -> Client:
@@ -291,6 +300,18 @@ async def _open_transport(base: str, concurrency: int, backend: str) -> Client:
     return Client(invoke, close)
 
 
+async def _open_proto(base: str, concurrency: int, engine: str) -> Client:
+    """Our client with its transport swapped for a prototype from ``bench.prototypes``."""
+    from .prototypes import ProtoAiohttpTransport, ProtoHttpcoreTransport
+
+    client = await _open_ours(base, concurrency, "httpx" if engine == "httpx" else "aiohttp")
+    pipeline = client.raw._pipeline
+    await pipeline.transport.aclose()
+    proto_cls = ProtoHttpcoreTransport if engine == "httpx" else ProtoAiohttpTransport
+    pipeline.transport = proto_cls(max(concurrency, 1), 60.0, 70.0)
+    return client
+
+
 async def open_kind(kind: str, base: str, concurrency: int) -> Client:
     """Create a client of ``kind`` talking to the server at ``base`` (``http://host:port``)."""
     if kind == "ours":
@@ -307,6 +328,10 @@ async def open_kind(kind: str, base: str, concurrency: int) -> Client:
         return await _open_aiohttp(base, concurrency)
     if kind == "httpcore2-direct":
         return await _open_httpcore2_direct(base, concurrency)
+    if kind == "proto-httpx":
+        return await _open_proto(base, concurrency, "httpx")
+    if kind == "proto-aiohttp":
+        return await _open_proto(base, concurrency, "aiohttp")
     if kind == "transport-httpx":
         return await _open_transport(base, concurrency, "httpx")
     if kind == "transport-aiohttp":
