@@ -311,3 +311,39 @@ async def test_aclose_is_idempotent_and_final(engine: str, server: FaultServer) 
     assert server.wait_for_closed_connections()
     with pytest.raises(RuntimeError, match="closed"):
         await transport.send(post(server.url))
+
+
+async def test_proxy_from_the_environment(
+    engine: str, server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server.url)
+    server.default = ok(b"via proxy")
+    transport = make_transport(engine)
+    try:
+        response = await transport.send(post("http://sagemaker.invalid", b"abc", "/p"))
+        assert await response.read() == b"via proxy"
+        await response.aclose()
+    finally:
+        await transport.aclose()
+    received = server.requests[0]
+    assert received.target == "http://sagemaker.invalid/p"
+    assert received.header("host") == "sagemaker.invalid"
+
+
+async def test_no_proxy_is_honoured(
+    engine: str, server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("ALL_PROXY", "all_proxy", "http_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # would refuse
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    transport = make_transport(engine)
+    try:
+        response = await transport.send(post(server.url))
+        await response.read()
+        await response.aclose()
+    finally:
+        await transport.aclose()
+    assert server.requests[0].target == "/x"
