@@ -320,3 +320,13 @@ def test_serve_local_config_file(tmp_path: Path, inproc: InProcess) -> None:
         assert result.returncode == 0, result.stderr
     finally:
         assert server.stop() == 0
+
+
+def test_read_timeout(served: Served, tmp_path: Path, inproc: InProcess) -> None:
+    result = inproc(
+        "invoke-endpoint", "--endpoint-url", served.url, "--endpoint-name", "model",
+        "--body", "sleep:2", "--cli-read-timeout", "0.3", str(tmp_path / "o"),
+        AWS_MAX_ATTEMPTS="1",
+    )  # fmt: skip
+    assert result.returncode == 255
+    assert "timeout" in one_line(result.stderr).lower()
