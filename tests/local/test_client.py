@@ -143,3 +143,24 @@ async def test_many_concurrent_calls(local: Local) -> None:
             for i in range(100):
                 tasks.start_soon(one, i)
     assert results == {i: f"call {i}".encode() for i in range(100)}
+
+
+async def test_aiohttp_backend(local: Local, anyio_backend: str) -> None:
+    if anyio_backend != "asyncio":
+        pytest.skip("the aiohttp backend runs on asyncio")
+    async with SageMakerRuntimeClient(
+        region_name="us-east-1",
+        endpoint_url=local.url,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=ClientConfig(max_attempts=1, http_backend="aiohttp"),
+    ) as sm:
+        out = await sm.invoke_endpoint(endpoint_name="echo1", body=b"via aiohttp")
+        assert out.body == b"via aiohttp"
+        stream = await sm.invoke_endpoint_with_response_stream(
+            endpoint_name="model", body=b"stream:p q r"
+        )
+        async with stream:
+            assert [part.bytes async for part in stream.body] == [b"p ", b"q ", b"r "]
+        with pytest.raises(ModelError):
+            await sm.invoke_endpoint(endpoint_name="model", body=b"fail:418:teapot")
