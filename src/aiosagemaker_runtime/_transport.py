@@ -1,7 +1,16 @@
-"""The default HTTP engine: httpx2, or a caller's ``httpx2.AsyncClient`` / ``httpx.AsyncClient``.
+"""The default HTTP engine: httpcore2 (httpx2's core) directly, or a caller's
+``httpx2.AsyncClient`` / ``httpx.AsyncClient``.
 
-This is the only module that speaks httpx. :func:`translate_error` is the one place
-where either family's exceptions become the library's
+The connections of a client we own are httpcore2 HTTP/1.1 connections in our own pool:
+an idle deque per origin and a semaphore of ``max_pool_connections``, O(1) per request.
+httpx2's client layer (URL merging, auth, redirects, cookies) and its connection pool
+(which scans every connection on every request and response) cost 0.5-2 ms per request
+(bench/PROFILE.md, finding 2) and give us nothing: requests are built and signed before
+they reach us. When the environment configures a proxy, the owned engine is an
+``httpx2.AsyncClient`` instead, which applies ``*_PROXY`` / ``NO_PROXY`` per URL.
+
+This is the only module that speaks httpx/httpcore. :func:`translate_error` is the one
+place where their exceptions become the library's
 :class:`~aiosagemaker_runtime.TransportError` subclasses, raised ``from`` the cause:
 
 * connect timeouts (and waiting for a pooled connection) -> ``ConnectTimeoutError``;
@@ -11,14 +20,15 @@ where either family's exceptions become the library's
 * a request h11 refuses to write (``LocalProtocolError``: nothing was sent) ->
   ``ParamValidationError``, which is not retried.
 
-The client we own is created lazily, in a worker thread, on the first request:
-importing httpx2 and loading the CA bundle takes tens of milliseconds of blocking I/O
-that belongs neither in client creation nor on the event loop.
+The owned engine is set up lazily, in a worker thread, on the first request: importing
+httpcore2 and loading the CA bundle take tens of milliseconds of blocking I/O that
+belong neither in client creation nor on the event loop.
 """
 
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -38,7 +48,7 @@ from ._http import HTTPRequest
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["HttpxResponse", "HttpxTransport", "translate_error"]
+__all__ = ["DirectResponse", "HttpxResponse", "HttpxTransport", "translate_error"]
 
 
 class _Family:
@@ -111,12 +121,52 @@ def _family_of_client(client: Any) -> _Family:
     return _family(root)
 
 
+#: httpcore2's exceptions once loaded: (all, local protocol, connect timeouts, read timeouts).
+_HTTPCORE: tuple[tuple[type[BaseException], ...], ...] | None = None
+
+
+def _load_httpcore2() -> Any:
+    global _HTTPCORE
+    import httpcore2
+
+    if _HTTPCORE is None:
+        _HTTPCORE = (
+            (
+                httpcore2.TimeoutException,
+                httpcore2.NetworkError,
+                httpcore2.ProtocolError,
+                httpcore2.ProxyError,
+                httpcore2.UnsupportedProtocol,
+            ),
+            (httpcore2.LocalProtocolError,),
+            (httpcore2.ConnectTimeout, httpcore2.PoolTimeout),
+            (httpcore2.ReadTimeout, httpcore2.WriteTimeout),
+        )
+    return httpcore2
+
+
 def translate_error(error: BaseException, url: str) -> BaseException:
     """The library's exception for an httpx2/httpx exception (``error`` itself if none).
 
     The caller raises the result ``from error``. Messages name the endpoint URL and the
     cause, never headers or bodies.
     """
+    core = _HTTPCORE
+    if core is not None and isinstance(error, core[0]):
+        if isinstance(error, core[1]):
+            return ParamValidationError(
+                f"The request cannot be sent as HTTP/1.1: {error}", constraint="http"
+            )
+        if isinstance(error, core[2]):
+            return ConnectTimeoutError(
+                f'Connect timeout on endpoint URL: "{url}"', endpoint_url=url
+            )
+        if isinstance(error, core[3]):
+            return ReadTimeoutError(f'Read timeout on endpoint URL: "{url}"', endpoint_url=url)
+        detail = str(error) or type(error).__name__
+        return EndpointConnectionError(
+            f'Could not connect to the endpoint URL: "{url}" ({detail})', endpoint_url=url
+        )
     for family in _FAMILIES.values():
         if isinstance(error, family.local_protocol):
             # h11 refused to write the request: nothing was sent, and retrying cannot help.
@@ -228,13 +278,211 @@ class HttpxResponse:
         await self._response.aclose()
 
 
+class _OneChunk:
+    """A request body that is not ``bytes``, handed to h11 as one chunk without a copy."""
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: bytearray | memoryview) -> None:
+        self._body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytearray | memoryview]:
+        if self._body:
+            yield self._body
+
+
+class DirectResponse:
+    """:class:`~aiosagemaker_runtime._http.HTTPResponse` over an httpcore2 response.
+
+    Closing it (or reading it to the end) hands the connection back to the pool.
+    """
+
+    __slots__ = (
+        "_conn",
+        "_content",
+        "_done",
+        "_origin",
+        "_pool",
+        "_response",
+        "_url",
+        "headers",
+        "status_code",
+    )
+
+    def __init__(self, response: Any, conn: Any, origin: Any, pool: _DirectPool, url: str) -> None:
+        self._response = response
+        self._conn = conn
+        self._origin = origin
+        self._pool = pool
+        self._url = url
+        self._done = False
+        self._content: bytes | None = None
+        self.status_code: int = response.status
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in response.headers:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            previous = headers.get(name)
+            headers[name] = value if previous is None else f"{previous}, {value}"
+        self.headers: Mapping[str, str] = headers
+
+    async def read(self) -> bytes:
+        """The whole body; the connection goes back to the pool."""
+        if self._content is not None:
+            return self._content
+        chunks: list[bytes] = []
+        try:
+            async for chunk in self._response.stream:
+                chunks.append(chunk)
+        except Exception as error:
+            mapped = translate_error(error, self._url)
+            if mapped is error:
+                raise
+            raise mapped from error
+        content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self._content = content
+        await self.aclose()
+        return content
+
+    async def iter_raw(self) -> AsyncIterator[bytes]:
+        """Body chunks as they arrive."""
+        try:
+            async for chunk in self._response.stream:
+                yield chunk
+        except Exception as error:
+            mapped = translate_error(error, self._url)
+            if mapped is error:
+                raise
+            raise mapped from error
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Release the connection (idempotent): pooled again if the response was complete."""
+        if self._done:
+            return
+        self._done = True
+        try:
+            await self._response.aclose()
+        finally:
+            await self._pool.release(self._conn, self._origin)
+
+
+class _DirectPool:
+    """httpcore2 HTTP/1.1 connections: an idle deque per origin, a semaphore for the limit."""
+
+    KEEPALIVE_EXPIRY = 20.0
+    URL_CACHE_SIZE = 256
+
+    def __init__(
+        self, httpcore2: Any, limit: int, ssl_context: Any, timeout: dict[str, Any]
+    ) -> None:
+        self._httpcore2 = httpcore2
+        self._connection = httpcore2.AsyncHTTPConnection
+        self._request = httpcore2.Request
+        self._ssl_context = ssl_context
+        self._slots = anyio.Semaphore(limit)
+        self._idle: dict[tuple[bytes, bytes, int | None], deque[Any]] = {}
+        self._urls: dict[str, tuple[Any, Any, tuple[bytes, bytes, int | None], bytes]] = {}
+        self._extensions = {"timeout": timeout}
+        self._closed = False
+
+    def _parse(self, url: str) -> tuple[Any, Any, tuple[bytes, bytes, int | None], bytes]:
+        cached = self._urls.get(url)
+        if cached is None:
+            parsed = self._httpcore2.URL(url)
+            origin = parsed.origin
+            key = (origin.scheme, origin.host, origin.port)
+            cached = (parsed, origin, key, _netloc(url).encode("ascii"))
+            if len(self._urls) >= self.URL_CACHE_SIZE:
+                self._urls.clear()
+            self._urls[url] = cached
+        return cached
+
+    async def _checkout(self, origin: Any, key: tuple[bytes, bytes, int | None]) -> Any:
+        idle = self._idle.get(key)
+        while idle:
+            conn = idle.pop()
+            if not conn.has_expired() and not conn.is_closed():
+                return conn
+            with anyio.CancelScope(shield=True):
+                await conn.aclose()
+        return self._connection(
+            origin, ssl_context=self._ssl_context, keepalive_expiry=self.KEEPALIVE_EXPIRY
+        )
+
+    async def release(self, conn: Any, key: tuple[bytes, bytes, int | None]) -> None:
+        """Back into the pool when idle; closed otherwise (or after ``aclose``)."""
+        self._slots.release()
+        if conn.is_idle() and not conn.is_closed() and not self._closed:
+            idle = self._idle.get(key)
+            if idle is None:
+                idle = self._idle[key] = deque()
+            idle.append(conn)
+        elif not conn.is_closed():
+            with anyio.CancelScope(shield=True):
+                await conn.aclose()
+
+    async def send(self, request: HTTPRequest) -> DirectResponse:
+        url = request.url
+        parsed, origin, key, host = self._parse(url)
+        body = _flat(request.body)
+        headers = [
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in request.headers
+        ]
+        if not _has_host(request.headers):
+            headers.insert(0, (b"Host", host))
+        headers.append((b"Content-Length", b"%d" % _body_length(body)))
+        content = body if type(body) is bytes else _OneChunk(body)  # type: ignore[arg-type]
+        await self._slots.acquire()
+        conn = None
+        try:
+            conn = await self._checkout(origin, key)
+            response = await conn.handle_async_request(
+                self._request(
+                    request.method.encode("ascii"),
+                    parsed,
+                    headers=headers,
+                    content=content,
+                    extensions=self._extensions,
+                )
+            )
+        except BaseException as error:
+            self._slots.release()
+            if conn is not None:
+                with anyio.CancelScope(shield=True):
+                    await conn.aclose()
+            if isinstance(error, Exception):
+                mapped = translate_error(error, url)
+                if mapped is not error:
+                    raise mapped from error
+            raise
+        return DirectResponse(response, conn, key, self, url)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, {}
+        with anyio.CancelScope(shield=True):
+            for connections in idle.values():
+                for conn in connections:
+                    await conn.aclose()
+
+
+def _environment_has_proxies() -> bool:
+    import urllib.request
+
+    proxies = urllib.request.getproxies()
+    return any(key in proxies for key in ("http", "https", "all"))
+
+
 class HttpxTransport:
     """:class:`~aiosagemaker_runtime._http.Transport` on httpx2 (default) or a caller's client.
 
-    Owned client: one ``httpx2.AsyncClient`` with at most ``max_pool_connections``
-    connections, TLS verification (``AWS_CA_BUNDLE`` honoured), proxies from the
-    environment, HTTP/1.1. A caller's ``http_client`` (httpx2 or httpx) is used as it
-    is and never closed here; its mounts, proxies and mocks (respx) apply.
+    Owned engine: httpcore2 connections in our pool (see the module docstring), at most
+    ``max_pool_connections`` of them, HTTP/1.1, TLS verification (``AWS_CA_BUNDLE``,
+    else ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``, else the system's CAs); with proxies in
+    the environment, an ``httpx2.AsyncClient`` with the same settings. A caller's
+    ``http_client`` (httpx2 or httpx) is used as it is and never closed here; its
+    mounts, proxies and mocks (respx) apply.
 
     Either way, ``ClientConfig.connect_timeout`` and ``read_timeout`` apply to every
     request (write timeout = read timeout). Waiting for a free pooled connection is not
@@ -251,6 +499,7 @@ class HttpxTransport:
         self._family: _Family | None = (
             None if http_client is None else _family_of_client(http_client)
         )
+        self._direct: _DirectPool | None = None
         self._timeout = {
             "connect": config.connect_timeout,
             "read": config.read_timeout,
@@ -277,19 +526,39 @@ class HttpxTransport:
         self._family = family
         return client
 
-    async def _start(self) -> Any:
+    def _prepare_direct(self) -> tuple[Any, Any] | None:
+        """``(httpcore2, ssl context)`` for the direct engine; ``None`` when proxies apply."""
+        if _environment_has_proxies():
+            return None
+        httpcore2 = _load_httpcore2()
+        return httpcore2, ssl_context_from_env() or httpcore2.default_ssl_context()
+
+    async def _start(self) -> None:
         async with self._lock:
             if self._closed:
                 raise RuntimeError("the client has been closed")
-            if self._client is None:
+            if self._client is not None or self._direct is not None:
+                return
+            prepared = await anyio.to_thread.run_sync(self._prepare_direct)
+            if prepared is None:
                 self._client = await anyio.to_thread.run_sync(self._create_client)
-            return self._client
+            else:
+                httpcore2, ssl_context = prepared
+                self._direct = _DirectPool(
+                    httpcore2, self._config.max_pool_connections, ssl_context, self._timeout
+                )
 
-    async def send(self, request: HTTPRequest) -> HttpxResponse:
+    async def send(self, request: HTTPRequest) -> DirectResponse | HttpxResponse:
         """Send ``request`` as built (no added Accept, Accept-Encoding or User-Agent)."""
+        direct = self._direct
+        if direct is not None and not self._closed:
+            return await direct.send(request)
         client = self._client
         if client is None or self._closed:
-            client = await self._start()
+            await self._start()
+            if self._direct is not None:
+                return await self._direct.send(request)
+            client = self._client
         family = self._family
         assert family is not None
         body = _flat(request.body)
@@ -325,6 +594,9 @@ class HttpxTransport:
                 return
             self._closed = True
             client, self._client = self._client, None
+            direct, self._direct = self._direct, None
+        if direct is not None:
+            await direct.aclose()
         if self._owned and client is not None:
             with anyio.CancelScope(shield=True):
                 await client.aclose()
