@@ -22,7 +22,7 @@ import anyio.to_thread
 from ._config import ClientConfig
 from ._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from ._http import HTTPRequest
-from ._transport import ssl_context_from_env
+from ._transport import error_detail, ssl_context_from_env
 
 __all__ = ["AiohttpResponse", "AiohttpTransport", "translate_error"]
 
@@ -64,7 +64,7 @@ def translate_error(error: BaseException, url: str) -> BaseException:
     if isinstance(error, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
         return ReadTimeoutError(f'Read timeout on endpoint URL: "{url}"', endpoint_url=url)
     if isinstance(error, (aiohttp.ClientError, ConnectionError)):
-        detail = str(error) or type(error).__name__
+        detail = error_detail(error)
         return EndpointConnectionError(
             f'Could not connect to the endpoint URL: "{url}" ({detail})', endpoint_url=url
         )

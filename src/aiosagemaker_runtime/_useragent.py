@@ -6,6 +6,7 @@ import platform
 import sys
 
 from ._config import ClientConfig
+from ._exceptions import ParamValidationError
 
 __all__ = ["VERSION", "user_agent"]
 
@@ -22,6 +23,13 @@ def user_agent(config: ClientConfig) -> str:
         f"aiosagemaker-runtime/{VERSION} ua/2.1 os/{system} lang/python#{python} "
         f"md/http#{config.http_backend} cfg/retry-mode#{config.retry_mode}"
     )
-    if config.user_agent_extra:
-        text += f" {config.user_agent_extra}"
+    extra = config.user_agent_extra
+    if extra:
+        if any(char in extra for char in "\r\n\x00"):
+            raise ParamValidationError(
+                "user_agent_extra must not contain CR, LF or NUL characters",
+                member="user_agent_extra",
+                constraint="header value",
+            )
+        text += f" {extra.strip()}"
     return text

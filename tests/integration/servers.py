@@ -34,13 +34,14 @@ import contextlib
 import json
 import select
 import socket
+import ssl
 import struct
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Any, Union
 
 __all__ = [
     "Action",
@@ -116,6 +117,10 @@ class _Conn:
     def sleep(self, seconds: float) -> None:
         """Wait ``seconds``; end early (raising) if the client closes or the server stops."""
         deadline = time.monotonic() + seconds
+        if isinstance(self.sock, ssl.SSLSocket):  # cannot peek under TLS: just wait
+            if self.stop.wait(seconds):
+                raise ConnectionError("server stopping")
+            return
         while not self.stop.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -347,12 +352,13 @@ class FaultServer:
     """An HTTP/1.1 server on ``127.0.0.1:<free port>`` that follows a script.
 
     Use as a context manager (sync; works inside async tests). ``url`` is
-    ``http://127.0.0.1:<port>``; ``requests`` and ``connections`` record what
+    ``http://127.0.0.1:<port>`` (``https://`` with ``ssl_context``, a server-side
+    ``ssl.SSLContext``: every connection is TLS, e.g. with a trustme certificate); ``requests`` and ``connections`` record what
     arrived; ``script(...)`` queues actions; ``open_connections`` counts client
     connections still open (to check that a client released everything).
     """
 
-    def __init__(self, default: Script | None = None) -> None:
+    def __init__(self, default: Script | None = None, *, ssl_context: Any = None) -> None:
         self.default: Script = default if default is not None else ok()
         self.requests: list[Received] = []
         self.connections = 0
@@ -366,7 +372,9 @@ class FaultServer:
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", 0))
         self.port: int = self._listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self._ssl_context = ssl_context
+        scheme = "https" if ssl_context is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
 
     # -- control -----------------------------------------------------------------
 
@@ -444,9 +452,15 @@ class FaultServer:
         return item if isinstance(item, Action) else item(request)
 
     def _serve(self, sock: socket.socket, number: int) -> None:
-        conn = _Conn(sock, self._stop)
         buffer = b""
         try:
+            if self._ssl_context is not None:
+                tls = self._ssl_context.wrap_socket(sock, server_side=True)
+                with self._lock:
+                    self._sockets.discard(sock)
+                    self._sockets.add(tls)
+                sock = tls
+            conn = _Conn(sock, self._stop)
             while conn.keep_alive and not self._stop.is_set():
                 request, buffer = _read_request(sock, buffer, number)
                 if request is None:

@@ -370,6 +370,37 @@ async def test_cancelled_call_leaks_nothing(engine: str, server: FaultServer) ->
     assert server.wait_for_closed_connections()
 
 
+async def test_cancelled_while_reading_the_body_leaks_nothing(
+    engine: str, server: FaultServer
+) -> None:
+    server.script(stall_mid_body(5))
+    server.default = ok(b"next")
+    async with make_client(server.url, engine, max_pool_connections=1) as client:
+        with anyio.move_on_after(0.3) as scope:
+            await client.invoke_endpoint(endpoint_name="ep", body=b"x")
+        assert scope.cancelled_caught
+        with anyio.fail_after(5):
+            out = await client.invoke_endpoint(endpoint_name="ep", body=b"x")
+        assert out.body == b"next"
+    assert server.connections == 2  # the half-read connection was closed, not reused
+    assert server.wait_for_closed_connections()
+
+
+async def test_cancelled_stream_leaks_nothing(engine: str, server: FaultServer) -> None:
+    server.script(chunked([part(b"a")] + [part(b"b")] * 50, headers=STREAM_HEADERS, delay=0.05))
+    server.default = ok(b"next")
+    async with make_client(server.url, engine, max_pool_connections=1) as client:
+        out = await client.invoke_endpoint_with_response_stream(endpoint_name="ep", body=b"x")
+        with anyio.move_on_after(0.3):
+            async with out:
+                async for _ in out.body:
+                    pass
+        with anyio.fail_after(5):
+            again = await client.invoke_endpoint(endpoint_name="ep", body=b"x")
+        assert again.body == b"next"
+    assert server.wait_for_closed_connections()
+
+
 async def test_a_callers_http_client_is_not_closed(server: FaultServer) -> None:
     import httpx2
 

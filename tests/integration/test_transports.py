@@ -347,3 +347,50 @@ async def test_no_proxy_is_honoured(
     finally:
         await transport.aclose()
     assert server.requests[0].target == "/x"
+
+
+@pytest.fixture(scope="module")
+def tls_server_context() -> tuple[Any, bytes]:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    return context, ca.cert_pem.bytes()
+
+
+async def test_tls_verified_with_aws_ca_bundle(
+    engine: str,
+    tls_server_context: tuple[Any, bytes],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    context, ca_pem = tls_server_context
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(ca_pem)
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
+    with FaultServer(ok(b"secure"), ssl_context=context) as tls_server:
+        assert tls_server.url.startswith("https://")
+        transport = make_transport(engine)
+        try:
+            response = await transport.send(post(tls_server.url))
+            assert await response.read() == b"secure"
+            await response.aclose()
+        finally:
+            await transport.aclose()
+
+
+async def test_tls_unknown_issuer_is_refused(
+    engine: str, tls_server_context: tuple[Any, bytes]
+) -> None:
+    context, _ = tls_server_context
+    with FaultServer(ok(b"secure"), ssl_context=context) as tls_server:
+        transport = make_transport(engine)
+        try:
+            with pytest.raises(EndpointConnectionError, match="(?i)certificate"):
+                await transport.send(post(tls_server.url))
+        finally:
+            await transport.aclose()
+        assert tls_server.requests == []
