@@ -389,7 +389,7 @@ async def test_tls_unknown_issuer_is_refused(
     with FaultServer(ok(b"secure"), ssl_context=context) as tls_server:
         transport = make_transport(engine)
         try:
-            with pytest.raises(EndpointConnectionError, match="(?i)certificate"):
+            with pytest.raises(EndpointConnectionError, match=r"(?i)certificate"):
                 await transport.send(post(tls_server.url))
         finally:
             await transport.aclose()
