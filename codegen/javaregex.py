@@ -18,6 +18,7 @@ the service accepts is never refused client-side. Anything else Java-specific ra
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 __all__ = ["RegexError", "translate"]
@@ -82,17 +83,89 @@ _CS_CO = "\\ud800-\\uf8ff\\U000f0000-\\U0010ffff"
 _Z = " \\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 _ZS = " \\xa0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000"
 _WHITE_SPACE = "\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
-_LATIN_LETTERS = "a-zA-Z\\xaa\\xb5\\xba\\xc0-\\xd6\\xd8-\\xf6\\xf8-\\u02c1"
-_ASCII_PUNCT_P = "!-#%-*,-/:;?@\\[-\\]_{}"
-_ASCII_SYMBOL_S = "$+<->\\^`|~"
 _PC = "_\\u203f\\u2040\\u2054\\ufe33\\ufe34\\ufe4d-\\ufe4f\\uff3f"
 _PD = (
     "\\-\\u058a\\u05be\\u1400\\u1806\\u2010-\\u2015\\u2e17\\u2e1a\\u2e3a\\u2e3b\\u2e40"
     "\\u2e5d\\u301c\\u3030\\u30a0\\ufe31\\ufe32\\ufe58\\ufe63\\uff0d\\U00010ead"
 )
-_LETTER_SUP = _Union("", ("[^\\W\\d_]",))
-_OTHER_SUP = _Union("", (_NOT_WORD_OR_SPACE,))
+_NON_LATIN1 = "(?![\\x00-\\xff])"
+_WORDISH = "[^\\W\\d_]"
+_ALNUM = "[^\\W_]"
 
+
+def _latin1(categories: tuple[str, ...]) -> str:
+    """Exact class text for the characters below U+0100 in the general categories
+    (stable across Unicode versions, so generated output does not depend on Python's)."""
+    out = ""
+    start = -1
+    for code in range(0x101):
+        inside = code < 0x100 and unicodedata.category(chr(code)).startswith(categories)
+        if inside and start < 0:
+            start = code
+        elif not inside and start >= 0:
+            first, last = _class_char(chr(start)), _class_char(chr(code - 1))
+            out += first if start == code - 1 else f"{first}-{last}"
+            start = -1
+    return out
+
+
+def _class_char(ch: str) -> str:
+    return ch if ch.isalnum() and ch.isascii() else f"\\x{ord(ch):02x}"
+
+
+def _category(
+    categories: tuple[str, ...], base: str | None, known: str = "", extra: tuple[str, ...] = ()
+) -> _Leaf:
+    """Exact below U+0100 and in ``known``; above, ``base`` (one-character expression
+    built from Python's Unicode classes) as the superset, nothing more as the subset."""
+    exact = _latin1(categories) + known
+    if base is None:
+        return _exact(exact)
+    alts = tuple(f"(?:{_NON_LATIN1}{b})" for b in (base, *extra))
+    return _approx(_Union(exact, alts), _Union(exact))
+
+
+_UNICODE: dict[str, _Leaf] = {
+    "L": _category(("L",), _WORDISH, "\\u0100-\\u017f\\u0391-\\u03a1\\u03a3-\\u03a9\\u4e00-\\u9ffc"),
+    "Lu": _category(("Lu",), _WORDISH, "\\u0391-\\u03a1\\u03a3-\\u03a9"),
+    "Ll": _category(("Ll",), _WORDISH, "\\u03b1-\\u03c9"),
+    "Lt": _category(("Lt",), _WORDISH),
+    "Lm": _category(("Lm",), _WORDISH),
+    "Lo": _category(("Lo",), _WORDISH, "\\u4e00-\\u9ffc"),
+    "Alphabetic": _category(("L",), _WORDISH, "\\u0100-\\u017f", (_NOT_WORD_OR_SPACE,)),
+    "N": _category(("N",), _ALNUM, "\\d"),
+    "Nd": _exact("\\d"),
+    "Nl": _category(("Nl",), _ALNUM, "\\u2160-\\u2188"),
+    "No": _category(("No",), _ALNUM),
+    "Z": _exact(_Z),
+    "Zs": _exact(_ZS),
+    "Zl": _exact("\\u2028"),
+    "Zp": _exact("\\u2029"),
+    "White_Space": _exact(_WHITE_SPACE),
+    "C": _category(("C",), _NOT_WORD_OR_SPACE, _CF + _CS_CO),
+    "Cc": _exact(_CC),
+    "Cf": _category(("Cf",), _NOT_WORD_OR_SPACE, _CF),
+    "Cs": _exact("\\ud800-\\udfff"),
+    "Co": _exact("\\ue000-\\uf8ff\\U000f0000-\\U000ffffd\\U00100000-\\U0010fffd"),
+    "Cn": _category(("Cn",), _NOT_WORD_OR_SPACE),
+    "M": _category(("M",), _NOT_WORD_OR_SPACE, "\\u0300-\\u036f\\u20d0-\\u20f0\\ufe20-\\ufe2f"),
+    "Mn": _category(("Mn",), _NOT_WORD_OR_SPACE, "\\u0300-\\u036f"),
+    "Mc": _category(("Mc",), _NOT_WORD_OR_SPACE),
+    "Me": _category(("Me",), _NOT_WORD_OR_SPACE, "\\u20dd-\\u20e0"),
+    "P": _category(("P",), _NOT_WORD_OR_SPACE, "\\u2010-\\u2027\\u2030-\\u2043\\u3001-\\u3003"),
+    "Pc": _exact(_PC),
+    "Pd": _exact(_PD),
+    "Ps": _category(("Ps",), _NOT_WORD_OR_SPACE),
+    "Pe": _category(("Pe",), _NOT_WORD_OR_SPACE),
+    "Pi": _category(("Pi",), _NOT_WORD_OR_SPACE, "\\u2018\\u201c"),
+    "Pf": _category(("Pf",), _NOT_WORD_OR_SPACE, "\\u2019\\u201d"),
+    "Po": _category(("Po",), _NOT_WORD_OR_SPACE),
+    "S": _category(("S",), _NOT_WORD_OR_SPACE),
+    "Sm": _category(("Sm",), _NOT_WORD_OR_SPACE),
+    "Sc": _category(("Sc",), _NOT_WORD_OR_SPACE),
+    "Sk": _category(("Sk",), _NOT_WORD_OR_SPACE),
+    "So": _category(("So",), _NOT_WORD_OR_SPACE),
+}
 _POSIX: dict[str, _Leaf] = {
     "Lower": _exact("a-z"),
     "Upper": _exact("A-Z"),
@@ -110,47 +183,6 @@ _POSIX: dict[str, _Leaf] = {
     "all": _exact("\\s\\S"),
 }
 
-_UNICODE: dict[str, _Leaf] = {
-    "L": _approx(_LETTER_SUP, _Union(_LATIN_LETTERS)),
-    "Lu": _approx(_LETTER_SUP, _Union("A-Z\\xc0-\\xd6\\xd8-\\xde")),
-    "Ll": _approx(_LETTER_SUP, _Union("a-z\\xdf-\\xf6\\xf8-\\xff")),
-    "Lt": _approx(_LETTER_SUP, _Union("")),
-    "Lm": _approx(_LETTER_SUP, _Union("")),
-    "Lo": _approx(_LETTER_SUP, _Union("")),
-    "Alphabetic": _approx(_Union("", ("[^\\W\\d_]", _NOT_WORD_OR_SPACE)), _Union(_LATIN_LETTERS)),
-    "N": _approx(_Union("", ("[^\\W_]",)), _Union("\\d")),
-    "Nd": _exact("\\d"),
-    "Nl": _approx(_Union("", ("[^\\W_]",)), _Union("\\u2160-\\u2188")),
-    "No": _approx(_Union("", ("[^\\W_]",)), _Union("\\xb2\\xb3\\xb9\\xbc-\\xbe")),
-    "Z": _exact(_Z),
-    "Zs": _exact(_ZS),
-    "Zl": _exact("\\u2028"),
-    "Zp": _exact("\\u2029"),
-    "White_Space": _exact(_WHITE_SPACE),
-    "C": _approx(_Union(_CC + _CS_CO, (_NOT_WORD_OR_SPACE,)), _Union(_CC + _CF + _CS_CO)),
-    "Cc": _exact(_CC),
-    "Cf": _approx(_Union(_CF, (_NOT_WORD_OR_SPACE,)), _Union(_CF)),
-    "Cs": _exact("\\ud800-\\udfff"),
-    "Co": _exact("\\ue000-\\uf8ff\\U000f0000-\\U000ffffd\\U00100000-\\U0010fffd"),
-    "Cn": _approx(_OTHER_SUP, _Union("")),
-    "M": _approx(_OTHER_SUP, _Union("\\u0300-\\u036f\\u20d0-\\u20f0\\ufe20-\\ufe2f")),
-    "Mn": _approx(_OTHER_SUP, _Union("\\u0300-\\u036f")),
-    "Mc": _approx(_OTHER_SUP, _Union("")),
-    "Me": _approx(_OTHER_SUP, _Union("\\u20dd-\\u20e0")),
-    "P": _approx(_Union("_", (_NOT_WORD_OR_SPACE,)), _Union(_ASCII_PUNCT_P)),
-    "Pc": _exact(_PC),
-    "Pd": _exact(_PD),
-    "Ps": _approx(_OTHER_SUP, _Union("(\\[{")),
-    "Pe": _approx(_OTHER_SUP, _Union(")\\]}")),
-    "Pi": _approx(_OTHER_SUP, _Union("\\xab\\u2018\\u201c")),
-    "Pf": _approx(_OTHER_SUP, _Union("\\xbb\\u2019\\u201d")),
-    "Po": _approx(_OTHER_SUP, _Union("!-#%-'*,./:;?@\\\\")),
-    "S": _approx(_OTHER_SUP, _Union(_ASCII_SYMBOL_S)),
-    "Sm": _approx(_OTHER_SUP, _Union("+<->|~\\xac\\xb1\\xd7\\xf7")),
-    "Sc": _approx(_OTHER_SUP, _Union("$\\xa2-\\xa5")),
-    "Sk": _approx(_OTHER_SUP, _Union("\\^`\\xa8\\xaf\\xb4\\xb8")),
-    "So": _approx(_OTHER_SUP, _Union("\\xa6\\xa9\\xae\\xb0")),
-}
 _UNICODE_ALIASES = {
     "Letter": "L",
     "IsLetter": "L",
@@ -229,7 +261,8 @@ def _single(union: _Union) -> str:
 
 
 _FLAG_LETTERS = set("imsxdu")
-_ANCHORS = {"^", "$", "(?m:^)", "(?m:$)", "\\b", "\\B", "\\A", "\\Z"}
+_JAVA_END = "(?=(?:\\r\\n|[\\n\\r\\x85\\u2028\\u2029])?\\Z)"
+_ANCHORS = {"^", _JAVA_END, "(?m:^)", "(?m:$)", "\\b", "\\B", "\\A", "\\Z"}
 
 
 class _Parser:
@@ -240,6 +273,7 @@ class _Parser:
         self.java_to_py: dict[int, int] = {}
         self.java_groups = 0
         self.helpers = 0
+        self.depth = 0
 
     # -- helpers -------------------------------------------------------------
     def error(self, message: str) -> RegexError:
@@ -281,6 +315,9 @@ class _Parser:
         while True:
             self.skip_extended(flags)
             if self.pos >= len(self.src) or self.src[self.pos] in "|)":
+                if self.depth == 0 and atoms and atoms[-1] == _JAVA_END:
+                    # Ending the whole pattern, Python's "$" means the same under fullmatch.
+                    atoms[-1] = "$"
                 return "".join(atoms)
             inline = self.inline_flags(flags)
             if inline is not None:
@@ -351,7 +388,10 @@ class _Parser:
                 return "[\\s\\S]"
             return "[^\\n]" if "d" in flags else "[^\\n\\r\\x85\\u2028\\u2029]"
         if ch in "^$":
-            return f"(?m:{ch})" if "m" in flags else ch
+            if "m" in flags:
+                return f"(?m:{ch})"
+            # Java's "$" also matches before a final \r\n, \r, \x85, \u2028 or \u2029.
+            return ch if ch == "^" else _JAVA_END
         if ch == "\\":
             return self.escape_outside(flags)
         if ch in "*+?":
@@ -389,7 +429,9 @@ class _Parser:
                 prefix = f"(?P<{name}>"
             elif self.peek(">"):
                 self.pos += 1
+                self.depth += 1
                 body = self.alternation(flags)
+                self.depth -= 1
                 self.close_group()
                 return self.atomic(body)
             else:
@@ -406,7 +448,9 @@ class _Parser:
             self.py_groups += 1
             self.java_to_py[self.java_groups] = self.py_groups
             prefix = "("
+        self.depth += 1
         body = self.alternation(inner_flags)
+        self.depth -= 1
         self.close_group()
         return prefix + body + ")"
 
@@ -423,7 +467,7 @@ class _Parser:
             "B": "\\B",
             "A": "\\A",
             "z": "\\Z",
-            "Z": "(?=(?:\\r\\n|[\\n\\r\\x85\\u2028\\u2029])?\\Z)",
+            "Z": _JAVA_END,
         }
         if ch in anchors:
             return anchors[ch]
@@ -443,7 +487,14 @@ class _Parser:
             self.pos = end + 1
             return f"(?P={name})"
         if ch.isdigit() and ch != "0":
+            # Java reads as many digits as still name an existing group.
             number = int(ch)
+            while self.pos < len(self.src) and self.src[self.pos].isdigit():
+                longer = number * 10 + int(self.src[self.pos])
+                if longer not in self.java_to_py:
+                    break
+                number = longer
+                self.pos += 1
             if number not in self.java_to_py:
                 raise self.error("back-reference to an unknown group")
             return f"(?:\\{self.java_to_py[number]})"
