@@ -58,7 +58,7 @@ async def test_stream_parts_arrive_as_the_container_sends_them(local: Local) -> 
                 arrivals.append((time.monotonic() - started, part.bytes))
     assert [data for _, data in arrivals] == [b"w1 ", b"w2 ", b"w3 ", b"w4 ", b"w5 ", b"w6 "]
     # The container waits 50 ms between words: the first part came well before the last.
-    assert arrivals[-1][0] - arrivals[0][0] >= 0.2
+    assert arrivals[-1][0] - arrivals[0][0] >= 0.1
     assert out.content_type == "text/event-stream"
 
 
