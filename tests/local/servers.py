@@ -35,7 +35,8 @@ class _ContainerHandler(BaseHTTPRequestHandler):
 
     ``fail:STATUS:MESSAGE`` answers STATUS with MESSAGE; ``sleep:SECONDS`` answers after
     a delay; ``stream:WORDS`` sends each word as a chunk, 50 ms apart; ``break:WORDS``
-    sends the words and drops the connection mid-response; anything else is answered
+    sends the words and drops the connection mid-response; ``stall:WORDS`` sends the
+    words and then nothing for 3 s; anything else is answered
     with a JSON description of the request.
     """
 
@@ -79,7 +80,7 @@ class _ContainerHandler(BaseHTTPRequestHandler):
         elif command == b"sleep":
             time.sleep(float(rest))
             self._send(200, b"late", "text/plain")
-        elif command in (b"stream", b"break"):
+        elif command in (b"stream", b"break", b"stall"):
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
@@ -89,6 +90,8 @@ class _ContainerHandler(BaseHTTPRequestHandler):
                 self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
                 self.wfile.flush()
                 time.sleep(0.05)
+            if command == b"stall":
+                time.sleep(3)
             if command == b"break":
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)

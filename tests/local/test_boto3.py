@@ -97,6 +97,17 @@ def test_container_breaking_off_a_stream_is_a_model_stream_error(local: Local) -
     assert excinfo.value.response["Error"]["Code"] == "ModelStreamError"
 
 
+def test_container_stalling_mid_stream_is_a_model_stream_error(local: Local) -> None:
+    out = client(local).invoke_endpoint_with_response_stream(EndpointName="model", Body=b"stall:a")
+    received = []
+    with pytest.raises(EventStreamError) as excinfo:
+        for event in out["Body"]:
+            received.append(event["PayloadPart"]["Bytes"])
+    assert received == [b"a "]
+    assert excinfo.value.response["Error"]["Code"] == "ModelStreamError"
+    assert "timed out" in excinfo.value.response["Error"]["Message"]
+
+
 @pytest.mark.parametrize("status", [400, 500])
 def test_container_error_is_model_error(local: Local, status: int) -> None:
     sm = client(local)
