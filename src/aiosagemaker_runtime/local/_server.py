@@ -6,6 +6,7 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator
 from typing import TextIO
 
 import anyio
@@ -68,26 +69,46 @@ class LocalEndpointServer:
                 await runner.aclose()
 
 
-async def _serve_until_signal(server: LocalEndpointServer, out: TextIO) -> None:
+def _banner(config: LocalConfig) -> None:
+    for endpoint in config.endpoints.values():
+        print(f"endpoint {endpoint.name} -> {endpoint.target}", file=sys.stderr)
+    if config.credentials:
+        print(f"verifying SigV4 signatures ({len(config.credentials)} key(s))", file=sys.stderr)
+    if config.host not in ("127.0.0.1", "localhost", "::1"):
+        logger.warning(
+            "listening on %s: reachable from other machines%s",
+            config.host,
+            "" if config.credentials else " and without signature checks",
+        )
+    sys.stderr.flush()
+
+
+async def _serve(
+    server: LocalEndpointServer, out: TextIO, signals: AsyncIterator[int] | None
+) -> None:
     async with anyio.create_task_group() as tasks:
         url = await tasks.start(server.serve)
         print(f"serving on {url}", file=out, flush=True)
-        if server.config.host not in ("127.0.0.1", "localhost", "::1"):
-            logger.warning(
-                "listening on %s: reachable from other machines%s",
-                server.config.host,
-                "" if server.config.credentials else " and without signature checks",
-            )
-        for endpoint in server.config.endpoints.values():
-            logger.warning("endpoint %s -> %s", endpoint.name, endpoint.target)
-        try:
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async for signum in signals:
-                    logger.warning("received %s, shutting down", signal.Signals(signum).name)
-                    break
-        except NotImplementedError:  # pragma: no cover - Windows: rely on KeyboardInterrupt
+        _banner(server.config)
+        if signals is None:  # pragma: no cover - Windows: Ctrl-C raises KeyboardInterrupt
             await anyio.sleep_forever()
+        else:
+            async for signum in signals:
+                print(f"received {signal.Signals(signum).name}, shutting down", file=sys.stderr)
+                break
         tasks.cancel_scope.cancel()
+
+
+async def _serve_until_signal(server: LocalEndpointServer, out: TextIO) -> None:
+    # The receiver is in place before the URL is printed: whoever reads the URL may
+    # signal us at once and still get a clean shutdown.
+    with contextlib.ExitStack() as stack:
+        signals: AsyncIterator[int] | None
+        try:
+            signals = stack.enter_context(anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM))
+        except NotImplementedError:  # pragma: no cover - no signal receivers on Windows
+            signals = None
+        await _serve(server, out, signals)
 
 
 def run_server(config: LocalConfig, out: TextIO | None = None) -> None:
