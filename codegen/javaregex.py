@@ -74,7 +74,7 @@ _WS = " \\t\\n\\x0b\\f\\r"
 _NOT_WORD_OR_SPACE = "[^\\w\\s]"
 _CC = "\\x00-\\x1f\\x7f-\\x9f"
 _CF = (
-    "\\xad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u180e\\u200b-\\u200f"
+    "\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u180e\\u200b-\\u200f"
     "\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb\\U000110bd"
     "\\U000110cd\\U00013430-\\U0001343f\\U0001bca0-\\U0001bca3\\U0001d173-\\U0001d17a"
     "\\U000e0001\\U000e0020-\\U000e007f"
@@ -126,7 +126,9 @@ def _category(
 
 
 _UNICODE: dict[str, _Leaf] = {
-    "L": _category(("L",), _WORDISH, "\\u0100-\\u017f\\u0391-\\u03a1\\u03a3-\\u03a9\\u4e00-\\u9ffc"),
+    "L": _category(
+        ("L",), _WORDISH, "\\u0100-\\u017f\\u0391-\\u03a1\\u03a3-\\u03a9\\u4e00-\\u9ffc"
+    ),
     "Lu": _category(("Lu",), _WORDISH, "\\u0391-\\u03a1\\u03a3-\\u03a9"),
     "Ll": _category(("Ll",), _WORDISH, "\\u03b1-\\u03c9"),
     "Lt": _category(("Lt",), _WORDISH),

@@ -103,7 +103,11 @@ RatingText: TypeAlias = Annotated[
 SecretString: TypeAlias = Annotated[str, Field(max_length=64)]
 
 StoreId: TypeAlias = Annotated[
-    str, Field(min_length=1, max_length=64), pattern(r"^(?:[_\-]|[^\W\d_]|[^\W_])+$")
+    str,
+    Field(min_length=1, max_length=64),
+    pattern(
+        r"^(?:[A-Za-z\xaa\xb5\xba\xc0-\xd6\xd8-\xf6\xf8-\xff\u0100-\u017f\u0391-\u03a1\u03a3-\u03a9\u4e00-\u9ffc0-9\xb2-\xb3\xb9\xbc-\xbe\d_\-]|(?:(?![\x00-\xff])[^\W\d_])|(?:(?![\x00-\xff])[^\W_]))+$"
+    ),
 ]
 
 TagValue: TypeAlias = Annotated[str, Field(max_length=32), pattern(r"\A[^ \t\n\x0b\f\r][ -~]*\Z")]
