@@ -6,6 +6,14 @@ then :func:`serialize_request`; on a response, :func:`parse_response` (2xx),
 Everything matches botocore's ``RestJSONSerializer`` / ``RestJSONParser`` on the wire
 (``_serialize``, ``_parse``, ``_errors_parse``); plans are compiled once per operation
 and cached. Only :func:`prepare_input` does I/O: it reads payload files and streams.
+
+Deliberate differences from botocore, none of which changes what a service sees:
+spaces around header values are dropped (they are not part of the value, and h11
+refuses them); blob-typed headers are base64 (botocore sends ``str(bytes)``); parsed
+timestamps are always aware (UTC when the text has no zone); a malformed value in a
+response is kept as sent instead of failing the call; an error response's code falls
+back to the HTTP status even when the body is HTML, and its message to the body's text
+or the reason phrase.
 """
 
 from __future__ import annotations
