@@ -19,11 +19,10 @@ import re
 from collections.abc import AsyncIterable, Iterator
 from typing import IO, Annotated, Any, ClassVar, NoReturn, Union, get_args
 
-from typing_extensions import Self
-
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, PlainValidator
 from pydantic_core import PydanticCustomError
+from typing_extensions import Self
 
 from ._exceptions import ParamValidationError
 
@@ -106,7 +105,9 @@ def raise_param_validation_error(
         constraint = _CONSTRAINT_BY_ERROR_TYPE.get(item["type"], "type")
         if not first_member:
             first_member, first_constraint = member, constraint
-        lines.append(f"Invalid value for parameter {member}: {item['msg']} (constraint: {constraint})")
+        lines.append(
+            f"Invalid value for parameter {member}: {item['msg']} (constraint: {constraint})"
+        )
     message = f"Parameter validation failed for {shape}:\n" + "\n".join(lines)
     raise ParamValidationError(message, member=first_member, constraint=first_constraint) from None
 

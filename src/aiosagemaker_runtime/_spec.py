@@ -30,6 +30,7 @@ Contract, for both sides:
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -116,7 +117,7 @@ class ShapeSpec:
     error_code: str = ""
     """Error shapes: the code the service sends (the shape name unless the model says otherwise)."""
     sensitive: bool = False
-    cls: type[Any] | None = None
+    cls: builtins.type[Any] | None = None
     """Pydantic class (structures, unions, events) or ServiceError subclass (errors)."""
 
 
