@@ -70,6 +70,20 @@ RESERVED = frozenset(
 )
 
 
+# ServiceError's own attributes and constructor arguments; error members are renamed.
+_ERROR_RESERVED = frozenset(
+    {"code", "status_code", "request_id", "headers", "response_headers", "members", "fault", "args"}
+)
+
+
+def _attr(shape: Shape, member: Member) -> str:
+    """The Python attribute of ``member`` of ``shape``."""
+    attr = naming.safe_attr(naming.snake_case(member.name))
+    if shape.exception and attr in _ERROR_RESERVED:
+        return attr + "_"
+    return attr
+
+
 class BuildError(Exception):
     """The model uses features the generator cannot generate."""
 
@@ -175,7 +189,7 @@ class _Builder:
         attrs: dict[str, str] = {}
         for member in shape.members:
             self.check_member(shape, member)
-            attr = naming.safe_attr(naming.snake_case(member.name))
+            attr = _attr(shape, member)
             if attr in attrs:
                 self.problem(
                     shape.name, member.name, f"its Python name {attr!r} is taken by {attrs[attr]}"
@@ -481,7 +495,7 @@ class _Builder:
     def error_class(self, shape: Shape) -> ir.ErrorClass:
         attrs = []
         for member in shape.members:
-            attr = naming.safe_attr(naming.snake_case(member.name))
+            attr = _attr(shape, member)
             if attr == "message":
                 continue
             attrs.append(ir.ErrorAttr(attr, f"{self.plain_type(member.shape)} | None"))
@@ -497,7 +511,7 @@ class _Builder:
     # -- specs -----------------------------------------------------------------------
     def member_spec(self, shape: Shape, member: Member) -> ir.SpecCall:
         target = self.shapes[member.shape]
-        attr = naming.safe_attr(naming.snake_case(member.name))
+        attr = _attr(shape, member)
         args: list[tuple[str, str]] = [
             ("name", _literal_str(member.name)),
             ("attr", _literal_str(attr)),

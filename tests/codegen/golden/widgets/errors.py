@@ -58,9 +58,15 @@ class WidgetNotFound(ServiceError):
 
     error_code_default: ClassVar[str] = "NotFound"
     status_code_default: ClassVar[int] = 404
-    members: ClassVar[tuple[str, ...]] = ("widget_id",)
+    members: ClassVar[tuple[str, ...]] = (
+        "widget_id",
+        "code_",
+        "request_id_",
+    )
 
     widget_id: str | None
+    code_: str | None
+    request_id_: str | None
 
 
 class WidgetThrottledException(ServiceError):

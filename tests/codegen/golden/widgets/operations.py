@@ -566,6 +566,10 @@ SHAPES: dict[str, ShapeSpec] = {
         members=(
             MemberSpec(name="Message", attr="message", target="String", wire_name="Message"),
             MemberSpec(name="WidgetId", attr="widget_id", target="WidgetId", wire_name="WidgetId"),
+            MemberSpec(name="Code", attr="code_", target="String", wire_name="Code"),
+            MemberSpec(
+                name="RequestId", attr="request_id_", target="String", wire_name="RequestId"
+            ),
         ),
         exception=True,
         status_code=404,
