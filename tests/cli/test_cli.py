@@ -294,11 +294,13 @@ def test_unreachable_endpoint(tmp_path: Path) -> None:
 def test_debug_logs_without_secrets(served: Served, tmp_path: Path) -> None:
     result = cli(
         "--debug", "invoke-endpoint", "--endpoint-url", served.url, "--endpoint-name", "echo1",
-        "--body", "x", str(tmp_path / "o"),
+        "--body", "body-text-7f3a", "--custom-attributes", "attr-9c2e", str(tmp_path / "o"),
+        AWS_SESSION_TOKEN="session-token-5d1b",
     )  # fmt: skip
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stderr
     assert b"DEBUG" in result.stderr
-    assert SECRET_KEY.encode() not in result.stderr
+    for secret in (SECRET_KEY, "session-token-5d1b", "attr-9c2e", "body-text-7f3a"):
+        assert secret.encode() not in result.stderr
 
 
 def test_serve_local_config_file(tmp_path: Path, inproc: InProcess) -> None:
