@@ -62,6 +62,15 @@ def _global_options(suppress: bool) -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("aiosagemaker-runtime")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (commands, their options and the global options)."""
     from ._invoke import add_invoke_parsers
@@ -73,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or run a local endpoint that speaks its protocol.",
         parents=[_global_options(suppress=False)],
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands: argparse._SubParsersAction[argparse.ArgumentParser]
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
