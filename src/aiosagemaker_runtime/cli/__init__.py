@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -20,6 +21,7 @@ EXIT_USAGE = 252
 EXIT_CONFIG = 253
 EXIT_ERROR = 255
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 logger = logging.getLogger("aiosagemaker_runtime.cli")
 
@@ -106,6 +108,14 @@ def _configure_logging(debug: bool) -> None:
         logging.getLogger("aiosagemaker_runtime.local").setLevel(logging.WARNING)
 
 
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -125,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     except KeyboardInterrupt:
         return _fail(EXIT_INTERRUPTED, "interrupted")
+    except BrokenPipeError:
+        # The reader (``| head``) went away: stop quietly, as a SIGPIPE'd tool would.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except BaseException as error:
         if isinstance(error, SystemExit):
             raise
