@@ -60,11 +60,30 @@ async def _run(kind: str, base: str) -> dict[str, float]:
     }
 
 
+class _HideModules:
+    """A meta-path finder that makes the named top-level modules unimportable."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        if fullname.partition(".")[0] in self.names:
+            raise ImportError(f"{fullname} hidden by bench.coldstart --hide")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kind", required=True)
     parser.add_argument("--base", required=True)
+    parser.add_argument(
+        "--hide",
+        default="",
+        help="comma-separated modules to make unimportable, e.g. trio: a test-only "
+        "dependency here that httpcore2 imports eagerly when it is installed",
+    )
     args = parser.parse_args(argv)
+    if args.hide:
+        sys.meta_path.insert(0, _HideModules(set(args.hide.split(","))))  # type: ignore[arg-type]
     result = asyncio.run(_run(args.kind, args.base))
     result["preamble_s"] = time.perf_counter() - _T0 - result["total_s"]
     print("RESULT " + json.dumps(result), flush=True)

@@ -75,6 +75,9 @@ def bench_environment() -> dict[str, str]:
             "AWS_EC2_METADATA_DISABLED": "true",
         }
     )
+    # Bytecode as an installed package has it (pip compiles at install): without this a
+    # session that sets PYTHONDONTWRITEBYTECODE recompiles our modules on every start.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
