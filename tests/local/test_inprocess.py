@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -14,19 +12,11 @@ from aiosagemaker_runtime.local import (
     ConfigError,
     EndpointTarget,
     LocalConfig,
-    LocalEndpointServer,
     parse_endpoint_option,
+    running,
 )
 from aiosagemaker_runtime.local._config import load_config_file
 from aiosagemaker_runtime.local._targets import split_for_stream
-
-
-@asynccontextmanager
-async def _started(config: LocalConfig) -> AsyncIterator[str]:
-    async with anyio.create_task_group() as tasks:
-        url = await tasks.start(LocalEndpointServer(config).serve)
-        yield url
-        tasks.cancel_scope.cancel()
 
 
 async def _exchange(url: str, data: bytes, until: bytes, *, expect_close: bool = False) -> bytes:
@@ -47,12 +37,12 @@ async def _exchange(url: str, data: bytes, until: bytes, *, expect_close: bool =
     return received
 
 
-ECHO = LocalConfig(endpoints={"e": EndpointTarget("e", "echo")}, port=0)
+ECHO = LocalConfig.serving({"e": "echo"}, port=0)
 
 
 @pytest.mark.anyio
 async def test_keep_alive_and_pipelining() -> None:
-    async with _started(ECHO) as url:
+    async with running(ECHO) as url:
         request = (
             b"POST /endpoints/e/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
             b"Content-Type: text/plain\r\n\r\n"
@@ -64,7 +54,7 @@ async def test_keep_alive_and_pipelining() -> None:
 
 @pytest.mark.anyio
 async def test_expect_100_continue() -> None:
-    async with _started(ECHO) as url:
+    async with running(ECHO) as url:
         host, port = url.removeprefix("http://").split(":")
         async with await anyio.connect_tcp(host, int(port)) as stream:
             await stream.send(
@@ -84,14 +74,14 @@ async def test_expect_100_continue() -> None:
 
 @pytest.mark.anyio
 async def test_malformed_request_gets_400_and_close() -> None:
-    async with _started(ECHO) as url:
+    async with running(ECHO) as url:
         data = await _exchange(url, b"NOT HTTP AT ALL\r\n\r\n", b"\r\n\r\n", expect_close=True)
         assert data.startswith(b"HTTP/1.1 400 ")
 
 
 @pytest.mark.anyio
 async def test_no_credentials_means_no_authentication() -> None:
-    async with _started(ECHO) as url:
+    async with running(ECHO) as url:
         request = (
             b"POST /endpoints/e/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
         )
@@ -101,7 +91,7 @@ async def test_no_credentials_means_no_authentication() -> None:
 
 @pytest.mark.anyio
 async def test_async_without_s3_root_is_explained() -> None:
-    async with _started(ECHO) as url:
+    async with running(ECHO) as url:
         request = (
             b"POST /endpoints/e/async-invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
             b"X-Amzn-SageMaker-InputLocation: s3://b/k\r\n\r\n"

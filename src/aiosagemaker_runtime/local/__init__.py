@@ -4,15 +4,16 @@ Point the client, boto3 or the AWS CLI at it with ``endpoint_url``/``--endpoint-
 Endpoints are served by the built-in ``echo`` model or by a model container that follows
 SageMaker's container contract (``GET /ping``, ``POST /invocations``)::
 
-    config = LocalConfig(endpoints={"demo": EndpointTarget("demo", "echo")}, port=0)
-    async with anyio.create_task_group() as tg:
-        url = await tg.start(LocalEndpointServer(config).serve)
-        ...
-        tg.cancel_scope.cancel()
+    config = LocalConfig.serving({"demo": "echo", "llm": "http://127.0.0.1:9000"}, port=0)
+    async with running(config) as url:
+        async with SageMakerRuntimeClient(endpoint_url=url, ...) as client:
+            ...
+
+From a shell: ``aiosagemaker-runtime serve-local --endpoint demo=echo``.
 """
 
 from ._config import ConfigError, EndpointTarget, LocalConfig, parse_endpoint_option
-from ._server import LocalEndpointServer, run_server
+from ._server import LocalEndpointServer, run_server, running
 
 __all__ = [
     "ConfigError",
@@ -21,4 +22,5 @@ __all__ = [
     "LocalEndpointServer",
     "parse_endpoint_option",
     "run_server",
+    "running",
 ]

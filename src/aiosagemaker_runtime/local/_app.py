@@ -299,9 +299,9 @@ def _validate(spec: OperationSpec, endpoint_name: str, request: Request) -> None
         for line in str(error).splitlines()[1:]:
             found = _PROBLEM.fullmatch(line.strip())
             if found is not None:
-                member, text = found.groups()
+                path, text = found.groups()
                 problems.append(
-                    f"Value at '{member[:1].lower()}{member[1:]}' failed to satisfy "
+                    f"Value at '{path[:1].lower()}{path[1:]}' failed to satisfy "
                     f"constraint: {text}"
                 )
         problems = problems or [str(error)]

@@ -63,6 +63,12 @@ class LocalConfig:
     account_id: str = DEFAULT_ACCOUNT_ID
     region: str = "us-east-1"
 
+    @classmethod
+    def serving(cls, endpoints: Mapping[str, str], **settings: Any) -> LocalConfig:
+        """``LocalConfig.serving({"my-echo": "echo", "llm": "http://127.0.0.1:9000"}, port=0)``."""
+        targets = {name: _check_target(name, target) for name, target in endpoints.items()}
+        return cls(endpoints=targets, **settings)
+
     def __post_init__(self) -> None:
         for option, uri in (
             ("async output", self.async_output),

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TextIO
 
 import anyio
@@ -18,7 +19,7 @@ from ._config import LocalConfig
 from ._http11 import serve_connection
 from ._targets import TargetRunner
 
-__all__ = ["LocalEndpointServer", "run_server"]
+__all__ = ["LocalEndpointServer", "run_server", "running"]
 
 logger = logging.getLogger("aiosagemaker_runtime.local")
 
@@ -67,6 +68,21 @@ class LocalEndpointServer:
             with anyio.CancelScope(shield=True):
                 await listener.aclose()
                 await runner.aclose()
+
+
+@asynccontextmanager
+async def running(config: LocalConfig) -> AsyncIterator[str]:
+    """Serve ``config`` in the background while the block runs; yields the base URL.
+
+    For tests of code that calls SageMaker: ``async with running(config) as url:`` and
+    point the client (``endpoint_url=url``), boto3 or the AWS CLI at ``url``.
+    """
+    async with anyio.create_task_group() as tasks:
+        url = await tasks.start(LocalEndpointServer(config).serve)
+        try:
+            yield url
+        finally:
+            tasks.cancel_scope.cancel()
 
 
 def _banner(config: LocalConfig) -> None:
