@@ -144,3 +144,24 @@ def test_split_for_stream() -> None:
     assert b"".join(parts) == body
     assert b"".join(split_for_stream(b"x" * 100)) == b"x" * 100
     assert split_for_stream(b"") == []
+
+
+@pytest.mark.anyio
+async def test_running_with_the_client_in_process() -> None:
+    from aiosagemaker_runtime import SageMakerRuntimeClient
+
+    config = LocalConfig.serving({"e": "echo"}, port=0, credentials={"AKIDINPROC": "s3cr3t"})
+    async with (
+        running(config) as url,
+        SageMakerRuntimeClient(
+            region_name="us-east-1",
+            endpoint_url=url,
+            aws_access_key_id="AKIDINPROC",
+            aws_secret_access_key="s3cr3t",
+        ) as client,
+    ):
+        out = await client.invoke_endpoint(endpoint_name="e", body=b"in process")
+        assert out.body == b"in process"
+        stream = await client.invoke_endpoint_with_response_stream(endpoint_name="e", body=b"x y z")
+        async with stream:
+            assert b"".join([part.bytes or b"" async for part in stream.body]) == b"x y z"
