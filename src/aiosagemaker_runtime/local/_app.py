@@ -301,8 +301,7 @@ def _validate(spec: OperationSpec, endpoint_name: str, request: Request) -> None
             if found is not None:
                 path, text = found.groups()
                 problems.append(
-                    f"Value at '{path[:1].lower()}{path[1:]}' failed to satisfy "
-                    f"constraint: {text}"
+                    f"Value at '{path[:1].lower()}{path[1:]}' failed to satisfy constraint: {text}"
                 )
         problems = problems or [str(error)]
         count = len(problems)
