@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED_MODEL, WIDGETS_MODEL
+from conftest import ROOT, SEED_MODEL, WIDGETS_MODEL, botocore_model_path
 
 from codegen.render import generate
 
@@ -23,6 +23,9 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("typed")
     generate(WIDGETS_MODEL, out, package="widgets_typed")
     generate(SEED_MODEL, out, package="seed_typed")
+    # Real models too: lambda (large, nested JSON) and glacier (error members like "code").
+    generate(botocore_model_path("lambda"), out, package="lambda_typed")
+    generate(botocore_model_path("glacier"), out, package="glacier_typed")
     (out / "use_widgets.py").write_text(USAGE, encoding="utf-8")
     return out
 
@@ -53,7 +56,7 @@ async def use(client: WidgetStoreClient) -> None:
 @pytest.mark.slow
 def test_ruff_check_and_format(packages: Path) -> None:
     config = str(ROOT / "pyproject.toml")
-    names = ["widgets_typed", "seed_typed"]
+    names = ["widgets_typed", "seed_typed", "lambda_typed", "glacier_typed"]
     lint = run(
         "-m",
         "ruff",
