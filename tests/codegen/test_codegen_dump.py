@@ -11,7 +11,7 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.parsers import create_parser
-from conftest import botocore_model_path
+from codegen_support import botocore_model_path
 
 from aiosagemaker_runtime._generated import operations
 from aiosagemaker_runtime._protocol import parse_response

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CURRENT_MODEL, GOLDEN, ROOT, SEED_MODEL, WIDGETS_MODEL
+from codegen_support import CURRENT_MODEL, GOLDEN, ROOT, SEED_MODEL, WIDGETS_MODEL
 
 from codegen.render import copy_tree, generate
 

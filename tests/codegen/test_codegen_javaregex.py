@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from codegen_support import FIXTURES
 
 from codegen.javaregex import RegexError, translate
 

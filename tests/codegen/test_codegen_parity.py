@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 import botocore.session
 import pytest
 from botocore import xform_name
-from conftest import SEED_MODEL, botocore_model_path
+from codegen_support import SEED_MODEL, botocore_model_path
 
 from aiosagemaker_runtime._protocol import serialize_request
 

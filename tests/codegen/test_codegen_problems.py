@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from codegen_support import ROOT
 
 from codegen.build import BuildError, build
 from codegen.spec import parse_model

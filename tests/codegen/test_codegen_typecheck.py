@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED_MODEL, WIDGETS_MODEL, botocore_model_path
+from codegen_support import ROOT, SEED_MODEL, WIDGETS_MODEL, botocore_model_path
 
 from codegen.render import generate
 

@@ -7,7 +7,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from conftest import ROOT, botocore_model_path
+from codegen_support import ROOT, botocore_model_path
 
 from codegen.update_model import update
 
