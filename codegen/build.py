@@ -10,78 +10,17 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-from collections.abc import Iterable
 
 from . import docs, ir, javaregex, naming
+from .checks import find_problems
+from .imports import RESERVED, WORD, imports_for
+from .names import member_attr
 from .spec import Member, Model, Operation, Shape
+from .types import FLOAT_TYPES, INT_TYPES
 
 __all__ = ["BuildError", "build"]
 
-_INT_TYPES = frozenset({"integer", "long", "short", "byte", "bigInteger"})
-_FLOAT_TYPES = frozenset({"float", "double", "bigDecimal"})
-_SCALAR_TYPES = _INT_TYPES | _FLOAT_TYPES | {"string", "boolean", "blob", "timestamp"}
-_LOCATIONS = frozenset({"", "uri", "querystring", "header", "headers", "statusCode"})
 _HEADER_LOCATIONS = frozenset({"uri", "querystring", "header", "headers"})
-_TIMESTAMP_FORMATS = frozenset({"", "iso8601", "rfc822", "unixTimestamp"})
-
-# Names the generated modules import or define; shape classes must not shadow them.
-RESERVED = frozenset(
-    {
-        "Annotated",
-        "Any",
-        "BaseClient",
-        "BlobPayload",
-        "ClassVar",
-        "EventStream",
-        "EventStreamOutput",
-        "Field",
-        "HEADER_VALUE",
-        "JsonValue",
-        "Literal",
-        "Mapping",
-        "MemberSpec",
-        "NotRequired",
-        "OperationSpec",
-        "Path",
-        "PydanticCustomError",
-        "Required",
-        "SERVICE",
-        "SHAPES",
-        "Self",
-        "Sequence",
-        "ServiceError",
-        "ServiceSpec",
-        "Shape",
-        "ShapeSpec",
-        "TYPE_CHECKING",
-        "TypeAlias",
-        "TypedDict",
-        "Unpack",
-        "annotations",
-        "blob_payload",
-        "cache",
-        "cast",
-        "datetime",
-        "json",
-        "model_validator",
-        "overload",
-        "pattern",
-    }
-)
-
-
-# ServiceError's own attributes and constructor arguments; error members are renamed.
-_ERROR_RESERVED = frozenset(
-    {"code", "status_code", "request_id", "headers", "response_headers", "members", "fault", "args"}
-)
-
-
-def _attr(shape: Shape, member: Member) -> str:
-    """The Python attribute of ``member`` of ``shape``."""
-    attr = naming.safe_attr(naming.snake_case(member.name))
-    if shape.exception and attr in _ERROR_RESERVED:
-        return attr + "_"
-    return attr
 
 
 class BuildError(Exception):
@@ -144,96 +83,6 @@ class _Builder:
                 self.walk(name, self.output_shapes)
         return sorted(self.input_shapes | self.output_shapes)
 
-    # -- checks --------------------------------------------------------------------
-    def check_model(self, names: list[str]) -> None:
-        protocol = self.model.metadata.get("protocol", "")
-        protocols = self.model.metadata.get("protocols", [protocol])
-        if protocol != "rest-json" and "rest-json" not in protocols:
-            self.problem("metadata", "protocol", f"protocol {protocol!r} is not rest-json")
-        for op in self.model.operations:
-            for key in op.unknown:
-                self.problem(op.name, "", f"unsupported operation trait {key!r}")
-            for ref in (op.input, op.output, *op.errors):
-                if ref and ref not in self.shapes:
-                    self.problem(op.name, "", f"refers to the unknown shape {ref!r}")
-            self.check_operation(op)
-        for name in names:
-            self.check_shape(self.shapes[name])
-
-    def check_operation(self, op: Operation) -> None:
-        if op.input in self.shapes:
-            for member in self.shapes[op.input].members:
-                target = self.shapes.get(member.shape)
-                if target is not None and target.event_stream:
-                    self.problem(op.input, member.name, "input event streams are not supported")
-        if op.output in self.shapes:
-            output = self.shapes[op.output]
-            for member in output.members:
-                target = self.shapes.get(member.shape)
-                if target is not None and target.event_stream and output.payload != member.name:
-                    self.problem(op.output, member.name, "an event stream must be the payload")
-
-    def check_shape(self, shape: Shape) -> None:
-        for key in shape.unknown:
-            self.problem(shape.name, "", f"unsupported shape trait {key!r}")
-        known_types = _SCALAR_TYPES | {"structure", "list", "map", "document"}
-        if shape.type not in known_types:
-            self.problem(shape.name, "", f"unsupported shape type {shape.type!r}")
-        if shape.timestamp_format not in _TIMESTAMP_FORMATS:
-            self.problem(shape.name, "", f"unknown timestampFormat {shape.timestamp_format!r}")
-        if shape.pattern is not None and shape.type == "string":
-            try:
-                javaregex.translate(shape.pattern)
-            except javaregex.RegexError as error:
-                self.problem(shape.name, "", f"pattern cannot be translated: {error}")
-        attrs: dict[str, str] = {}
-        for member in shape.members:
-            self.check_member(shape, member)
-            attr = _attr(shape, member)
-            if attr in attrs:
-                self.problem(
-                    shape.name, member.name, f"its Python name {attr!r} is taken by {attrs[attr]}"
-                )
-            attrs[attr] = member.name
-        if shape.payload and shape.payload not in {m.name for m in shape.members}:
-            self.problem(shape.name, shape.payload, "the payload member does not exist")
-        for name in shape.required:
-            if name not in {m.name for m in shape.members}:
-                self.problem(shape.name, name, "a required member does not exist")
-
-    def check_member(self, shape: Shape, member: Member) -> None:
-        for key in member.unknown:
-            self.problem(shape.name, member.name, f"unsupported member trait {key!r}")
-        target = self.shapes.get(member.shape)
-        if target is None:
-            self.problem(shape.name, member.name, f"refers to the unknown shape {member.shape!r}")
-            return
-        if member.location not in _LOCATIONS:
-            self.problem(shape.name, member.name, f"unsupported location {member.location!r}")
-        if member.timestamp_format not in _TIMESTAMP_FORMATS:
-            self.problem(
-                shape.name, member.name, f"unknown timestampFormat {member.timestamp_format!r}"
-            )
-        if target.exception and not shape.event_stream:
-            self.problem(
-                shape.name, member.name, "an error shape used as a member is not supported"
-            )
-        if target.event_stream and (member.location or shape.payload != member.name):
-            self.problem(shape.name, member.name, "an event stream must be the payload")
-        if member.location == "statusCode" and target.type not in _INT_TYPES:
-            self.problem(shape.name, member.name, "a statusCode member must be an integer")
-        if member.location == "headers":
-            value = self.shapes.get(target.value)
-            if target.type != "map" or value is None or value.type != "string":
-                self.problem(shape.name, member.name, "a headers member must be a map of strings")
-        if member.location in {"header", "querystring"} and target.type in {
-            "structure",
-            "document",
-        }:
-            self.problem(shape.name, member.name, f"a structure bound to {member.location}")
-        if member.location == "uri" and target.type not in _SCALAR_TYPES - {"blob"}:
-            self.problem(shape.name, member.name, "a URI label must be a scalar")
-
     # -- names -----------------------------------------------------------------------
     def assign_names(self, names: list[str]) -> None:
         taken = set(RESERVED)
@@ -257,7 +106,7 @@ class _Builder:
             return bool(
                 shape.enum or shape.pattern is not None or shape.min or shape.max is not None
             )
-        if shape.type in _INT_TYPES | _FLOAT_TYPES:
+        if shape.type in INT_TYPES | FLOAT_TYPES:
             return shape.min is not None or shape.max is not None
         return False
 
@@ -284,7 +133,7 @@ class _Builder:
             values = ", ".join(_literal_str(v) for v in shape.enum)
             self.aliases[name] = ir.Alias(name, f"Literal[{values}]", doc)
             return name
-        base = "str" if shape.type == "string" else ("int" if shape.type in _INT_TYPES else "float")
+        base = "str" if shape.type == "string" else ("int" if shape.type in INT_TYPES else "float")
         parts = [base]
         if shape.type == "string":
             field_args = self.length_args(shape, "min_length", "max_length")
@@ -319,10 +168,10 @@ class _Builder:
             else:
                 text = "str"
             return f"Annotated[{text}, HEADER_VALUE]" if header else text
-        if kind in _INT_TYPES or kind in _FLOAT_TYPES:
+        if kind in INT_TYPES or kind in FLOAT_TYPES:
             if name in self.alias_names:
                 return self.alias_for(shape)
-            return "int" if kind in _INT_TYPES else "float"
+            return "int" if kind in INT_TYPES else "float"
         if kind == "boolean":
             return "bool"
         if kind == "timestamp":
@@ -369,8 +218,8 @@ class _Builder:
             return "bytes"
         if kind == "string":
             return "str"
-        if kind in _INT_TYPES | _FLOAT_TYPES:
-            return "int" if kind in _INT_TYPES else "float"
+        if kind in INT_TYPES | FLOAT_TYPES:
+            return "int" if kind in INT_TYPES else "float"
         return self.param_type(name).split(" | ")[0]
 
     def param_type(self, name: str, *, payload: bool = False) -> str:
@@ -379,9 +228,9 @@ class _Builder:
         kind = shape.type
         if kind == "string":
             return self.alias_names.get(name, "str") if shape.enum else "str"
-        if kind in _INT_TYPES:
+        if kind in INT_TYPES:
             return "int"
-        if kind in _FLOAT_TYPES:
+        if kind in FLOAT_TYPES:
             return "float"
         if kind == "boolean":
             return "bool"
@@ -495,7 +344,7 @@ class _Builder:
     def error_class(self, shape: Shape) -> ir.ErrorClass:
         attrs = []
         for member in shape.members:
-            attr = _attr(shape, member)
+            attr = member_attr(shape, member)
             if attr == "message":
                 continue
             attrs.append(ir.ErrorAttr(attr, f"{self.plain_type(member.shape)} | None"))
@@ -511,7 +360,7 @@ class _Builder:
     # -- specs -----------------------------------------------------------------------
     def member_spec(self, shape: Shape, member: Member) -> ir.SpecCall:
         target = self.shapes[member.shape]
-        attr = _attr(shape, member)
+        attr = member_attr(shape, member)
         args: list[tuple[str, str]] = [
             ("name", _literal_str(member.name)),
             ("attr", _literal_str(attr)),
@@ -670,16 +519,16 @@ class _Builder:
         elif module == "errors":
             known = {self.class_names[n] for n in self.class_names if self.shapes[n].exception}
         else:
-            known = {w for t in texts for w in _WORD.findall(t)}
+            known = {w for t in texts for w in WORD.findall(t)}
         used = sorted(
-            {w for t in texts for w in _WORD.findall(re.sub(r'"[^"]*"', "", t)) if w in known}
+            {w for t in texts for w in WORD.findall(re.sub(r'"[^"]*"', "", t)) if w in known}
         )
         return (f"from .{module} import {', '.join(used)}",) if used else ()
 
     # -- all -----------------------------------------------------------------------------
     def build(self) -> ir.GeneratedPackage:
         names = self.reachable()
-        self.check_model(names)
+        self.problems.extend(find_problems(self.model, names))
         if self.problems:
             raise BuildError(self.problems)
         self.find_payload_blobs()
@@ -715,7 +564,7 @@ class _Builder:
             service=self.service_call(),
             error_codes=error_codes,
             methods=methods,
-            models_imports=_imports(
+            models_imports=imports_for(
                 [a.expr for a in aliases]
                 + [a.checking_expr for a in aliases]
                 + [f.annotation for m in models for f in m.fields]
@@ -730,13 +579,13 @@ class _Builder:
                     else []
                 )
             ),
-            errors_imports=_imports(
+            errors_imports=imports_for(
                 [e.annotation for c in errors for e in c.attrs] + ["ClassVar ServiceError"]
             )
             + self.local_import("models", [e.annotation for c in errors for e in c.attrs]),
             operations_imports=self.local_import("errors", [e.name for e in errors])
             + self.local_import("models", [m.name for m in models]),
-            client_imports=_imports(
+            client_imports=imports_for(
                 [p.annotation for m in methods for p in m.params]
                 + ["Any ClassVar cast overload BaseClient ServiceSpec"]
                 + (["TypedDict Required Unpack"] if any(m.params_name for m in methods) else [])
@@ -752,58 +601,11 @@ class _Builder:
         )
 
 
-_IMPORTABLE = {
-    "Annotated": "typing",
-    "Any": "typing",
-    "ClassVar": "typing",
-    "Literal": "typing",
-    "TYPE_CHECKING": "typing",
-    "TypeAlias": "typing",
-    "cast": "typing",
-    "overload": "typing",
-    "Required": "typing_extensions",
-    "TypedDict": "typing_extensions",
-    "Unpack": "typing_extensions",
-    "BaseClient": "aiosagemaker_runtime._client",
-    "ServiceError": "aiosagemaker_runtime._exceptions",
-    "ServiceSpec": "aiosagemaker_runtime._spec",
-    "Mapping": "collections.abc",
-    "Sequence": "collections.abc",
-    "datetime": "datetime",
-    "Field": "pydantic",
-    "JsonValue": "pydantic",
-    "model_validator": "pydantic",
-    "PydanticCustomError": "pydantic_core",
-    "Self": "typing_extensions",
-    "HEADER_VALUE": "aiosagemaker_runtime._shapes",
-    "BlobPayload": "aiosagemaker_runtime._shapes",
-    "EventStreamOutput": "aiosagemaker_runtime._shapes",
-    "Shape": "aiosagemaker_runtime._shapes",
-    "blob_payload": "aiosagemaker_runtime._shapes",
-    "pattern": "aiosagemaker_runtime._shapes",
-    "EventStream": "aiosagemaker_runtime._streams",
-}
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BUILTIN_TYPES = frozenset({"bool", "bytes", "dict", "float", "int", "list", "str"})
 
 
 def _qualify_builtins(annotation: str, names: set[str]) -> str:
     return re.sub(r"(?<![\w.])(" + "|".join(sorted(names)) + r")\b", r"builtins.\1", annotation)
-
-
-def _imports(texts: Iterable[str]) -> tuple[str, ...]:
-    """``from module import name`` lines for the known names that ``texts`` use."""
-    used: dict[str, set[str]] = {}
-    for text in texts:
-        # Skip string literals (enum values, regexes) so they cannot look like names.
-        code = re.sub(r'r?"(?:[^"\\]|\\.)*"', "", text)
-        for word in _WORD.findall(code):
-            module = _IMPORTABLE.get(word)
-            if module is not None:
-                used.setdefault(module, set()).add(word)
-    return tuple(
-        f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(used.items())
-    )
 
 
 def build(

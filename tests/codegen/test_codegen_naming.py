@@ -8,7 +8,7 @@ import pytest
 from botocore import xform_name
 
 from codegen import naming
-from codegen.build import RESERVED
+from codegen.imports import RESERVED
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,102 @@
+"""Import bookkeeping for generated modules: which names come from where."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+__all__ = ["RESERVED", "WORD", "imports_for"]
+
+# Names the generated modules import or define; shape classes must not shadow them.
+RESERVED = frozenset(
+    {
+        "Annotated",
+        "Any",
+        "BaseClient",
+        "BlobPayload",
+        "ClassVar",
+        "EventStream",
+        "EventStreamOutput",
+        "Field",
+        "HEADER_VALUE",
+        "JsonValue",
+        "Literal",
+        "Mapping",
+        "MemberSpec",
+        "NotRequired",
+        "OperationSpec",
+        "Path",
+        "PydanticCustomError",
+        "Required",
+        "SERVICE",
+        "SHAPES",
+        "Self",
+        "Sequence",
+        "ServiceError",
+        "ServiceSpec",
+        "Shape",
+        "ShapeSpec",
+        "TYPE_CHECKING",
+        "TypeAlias",
+        "TypedDict",
+        "Unpack",
+        "annotations",
+        "blob_payload",
+        "cache",
+        "cast",
+        "datetime",
+        "json",
+        "model_validator",
+        "overload",
+        "pattern",
+    }
+)
+
+
+_IMPORTABLE = {
+    "Annotated": "typing",
+    "Any": "typing",
+    "ClassVar": "typing",
+    "Literal": "typing",
+    "TYPE_CHECKING": "typing",
+    "TypeAlias": "typing",
+    "cast": "typing",
+    "overload": "typing",
+    "Required": "typing_extensions",
+    "TypedDict": "typing_extensions",
+    "Unpack": "typing_extensions",
+    "BaseClient": "aiosagemaker_runtime._client",
+    "ServiceError": "aiosagemaker_runtime._exceptions",
+    "ServiceSpec": "aiosagemaker_runtime._spec",
+    "Mapping": "collections.abc",
+    "Sequence": "collections.abc",
+    "datetime": "datetime",
+    "Field": "pydantic",
+    "JsonValue": "pydantic",
+    "model_validator": "pydantic",
+    "PydanticCustomError": "pydantic_core",
+    "Self": "typing_extensions",
+    "HEADER_VALUE": "aiosagemaker_runtime._shapes",
+    "BlobPayload": "aiosagemaker_runtime._shapes",
+    "EventStreamOutput": "aiosagemaker_runtime._shapes",
+    "Shape": "aiosagemaker_runtime._shapes",
+    "blob_payload": "aiosagemaker_runtime._shapes",
+    "pattern": "aiosagemaker_runtime._shapes",
+    "EventStream": "aiosagemaker_runtime._streams",
+}
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def imports_for(texts: Iterable[str]) -> tuple[str, ...]:
+    """``from module import name`` lines for the known names that ``texts`` use."""
+    used: dict[str, set[str]] = {}
+    for text in texts:
+        # Skip string literals (enum values, regexes) so they cannot look like names.
+        code = re.sub(r'r?"(?:[^"\\]|\\.)*"', "", text)
+        for word in WORD.findall(code):
+            module = _IMPORTABLE.get(word)
+            if module is not None:
+                used.setdefault(module, set()).add(word)
+    return tuple(
+        f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(used.items())
+    )
