@@ -580,15 +580,18 @@ class _Builder:
                 )
             ),
             errors_imports=imports_for(
-                [e.annotation for c in errors for e in c.attrs] + ["ClassVar ServiceError"]
+                [e.annotation for c in errors for e in c.attrs]
+                + (["ClassVar ServiceError"] if errors else [])
             )
             + self.local_import("models", [e.annotation for c in errors for e in c.attrs]),
             operations_imports=self.local_import("errors", [e.name for e in errors])
             + self.local_import("models", [m.name for m in models]),
             client_imports=imports_for(
                 [p.annotation for m in methods for p in m.params]
-                + ["Any ClassVar cast overload BaseClient ServiceSpec"]
-                + (["TypedDict Required Unpack"] if any(m.params_name for m in methods) else [])
+                + ["ClassVar BaseClient ServiceSpec"]
+                + (["Any overload TypedDict Unpack"] if any(m.params_name for m in methods) else [])
+                + (["Required"] if any(p.required for m in methods for p in m.params) else [])
+                + (["cast"] if any(m.output_class for m in methods) else [])
             )
             + self.local_import(
                 "models",

@@ -329,7 +329,9 @@ def _format(directory: Path) -> None:
     ruff = [sys.executable, "-m", "ruff"]
     common = {"cwd": directory, "check": True, "capture_output": True}
     files = list(GENERATED_FILES)
-    subprocess.run([*ruff, "check", "--quiet", "--select", "I,RUF022", "--fix", *files], **common)  # type: ignore[call-overload]
+    subprocess.run(
+        [*ruff, "check", "--quiet", "--select", "F401,I,RUF022", "--fix", *files], **common
+    )  # type: ignore[call-overload]
     subprocess.run([*ruff, "format", "--quiet", *files], **common)  # type: ignore[call-overload]
     (directory / "ruff.toml").unlink()
 
