@@ -394,3 +394,20 @@ async def test_tls_unknown_issuer_is_refused(
         finally:
             await transport.aclose()
         assert tls_server.requests == []
+
+
+async def test_large_bodies_both_ways(engine: str, server: FaultServer) -> None:
+    big = bytes(range(256)) * (5 * 4096)  # 5 MiB
+    server.script(echo(), ok(b"small"))
+    transport = make_transport(engine, max_pool_connections=1)
+    try:
+        response = await transport.send(post(server.url, memoryview(big)))
+        assert await response.read() == big
+        await response.aclose()
+        response = await transport.send(post(server.url, b"x"))
+        assert await response.read() == b"small"
+        await response.aclose()
+    finally:
+        await transport.aclose()
+    assert server.requests[0].body == big
+    assert server.connections == 1
