@@ -387,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start runs")
     parser.add_argument("--no-leak", action="store_true", help="skip the leak check")
     parser.add_argument("--no-big", action="store_true", help="skip the 5 MiB configurations")
+    parser.add_argument("--only-big", action="store_true", help="only the 5 MiB configurations")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -396,6 +397,11 @@ def main(argv: list[str] | None = None) -> int:
         p["rounds_big"] = min(p["rounds_big"], args.rounds)
     if args.no_big:
         p["sizes"], p["rounds_big"] = (KIB,), 0
+    if args.only_big:
+        if args.quick:
+            parser.error("--only-big is for the full plan")
+        p["sizes"] = (5 * MIB,)
+        p["rounds"] = p["rounds_big"]
     kinds = list(KINDS)
     if args.kinds:
         wanted = args.kinds.split(",")

@@ -33,10 +33,12 @@ LABELS = {
     "httpcore2-direct": "httpcore2, O(1) pool (prototype)",
     "transport-httpx": "our httpx2 transport alone",
     "transport-aiohttp": "our aiohttp transport alone",
+    "ours-read1m": "ours (httpx2 engine) with 1 MiB reads",
     "proto-httpx": "ours + prototype httpcore2 O(1)-pool transport",
     "proto-aiohttp": "ours + prototype aiohttp transport (trust_env off)",
 }
 EXTRA_KINDS = (
+    "ours-read1m",
     "httpcore2-direct",
     "transport-httpx",
     "transport-aiohttp",
@@ -331,6 +333,14 @@ async def open_kind(kind: str, base: str, concurrency: int) -> Client:
         return await _open_aiohttp(base, concurrency)
     if kind == "httpcore2-direct":
         return await _open_httpcore2_direct(base, concurrency)
+    if kind == "ours-read1m":
+        # Finding 3 of PROFILE.md: 1 MiB socket reads on httpcore2's HTTP/1.1 connections.
+        import httpcore2._async.http11 as http11
+
+        from .prototypes import READ_SIZE
+
+        http11.AsyncHTTP11Connection.READ_NUM_BYTES = READ_SIZE
+        return await _open_ours(base, concurrency, "httpx")
     if kind == "proto-httpx":
         return await _open_proto(base, concurrency, "httpx")
     if kind == "proto-aiohttp":
