@@ -126,6 +126,19 @@ async def test_5xx_burst_then_success(engine: str, server: FaultServer) -> None:
         assert botocore_signature_matches(server, received, TOKEN)
 
 
+async def test_every_attempt_is_signed_afresh(server: FaultServer) -> None:
+    server.script(status(503, "ServiceUnavailable"), ok(b"ok"))
+    async with make_client(server.url) as client:
+        client._pipeline.retry.random = lambda: 1.0  # 1 s backoff: the next second
+        await client.invoke_endpoint(endpoint_name="ep", body=b"x")
+    first, second = server.requests
+    assert first.header("x-amz-date") != second.header("x-amz-date")
+    assert first.header("authorization") != second.header("authorization")
+    assert botocore_signature_matches(server, first, TOKEN)
+    assert botocore_signature_matches(server, second, TOKEN)
+    assert second.time - first.time >= 1.0
+
+
 async def test_every_call_has_its_own_invocation_id(server: FaultServer) -> None:
     async with make_client(server.url) as client:
         for _ in range(3):
