@@ -22,7 +22,7 @@ import anyio.to_thread
 from ._config import ClientConfig
 from ._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from ._http import HTTPRequest
-from ._transport import error_detail, ssl_context_from_env
+from ._transport import ssl_context_from_env
 
 __all__ = ["AiohttpResponse", "AiohttpTransport", "translate_error"]
 
@@ -54,6 +54,28 @@ def _env_proxy(origin: str) -> tuple[Any, Any]:
     return proxy
 
 
+def safe_detail(error: BaseException) -> str:
+    """A short reason for ``error`` that quotes no bytes of the response.
+
+    aiohttp's parser errors (``BadStatusLine``, ``InvalidHeader``, ``TransferEncodingError``,
+    ``ClientResponseError`` wrapping them, ...) put the offending response bytes in their
+    messages, which could carry payload data: only class names are kept along the cause
+    chain, plus the OS reason (``strerror``) of socket errors.
+    """
+    names: list[str] = []
+    current: BaseException | None = error
+    for _ in range(4):
+        if current is None:
+            break
+        name = type(current).__name__
+        if isinstance(current, OSError) and current.strerror:
+            name = f"{name}: {current.strerror}"
+        if name not in names:
+            names.append(name)
+        current = current.__cause__ or current.__context__
+    return " <- ".join(names)
+
+
 def translate_error(error: BaseException, url: str) -> BaseException:
     """The library's exception for an aiohttp exception (``error`` itself if none)."""
     aiohttp = _aiohttp
@@ -64,7 +86,7 @@ def translate_error(error: BaseException, url: str) -> BaseException:
     if isinstance(error, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
         return ReadTimeoutError(f'Read timeout on endpoint URL: "{url}"', endpoint_url=url)
     if isinstance(error, (aiohttp.ClientError, ConnectionError)):
-        detail = error_detail(error)
+        detail = safe_detail(error)
         return EndpointConnectionError(
             f'Could not connect to the endpoint URL: "{url}" ({detail})', endpoint_url=url
         )
@@ -74,11 +96,12 @@ def translate_error(error: BaseException, url: str) -> BaseException:
 class AiohttpResponse:
     """:class:`~aiosagemaker_runtime._http.HTTPResponse` over an ``aiohttp.ClientResponse``."""
 
-    __slots__ = ("_content", "_response", "_url", "headers", "status_code")
+    __slots__ = ("_content", "_read_timeout", "_response", "_url", "headers", "status_code")
 
-    def __init__(self, response: Any, url: str) -> None:
+    def __init__(self, response: Any, url: str, read_timeout: float | None = None) -> None:
         self._response = response
         self._url = url
+        self._read_timeout = read_timeout
         self._content: bytes | None = None
         self.status_code: int = response.status
         headers: dict[str, str] = {}
@@ -93,22 +116,47 @@ class AiohttpResponse:
         """The whole (undecoded) body; the connection goes back to the pool."""
         if self._content is not None:
             return self._content
+        response = self._response
+        stream = response.content
+        chunks: list[bytes] = []
         try:
-            content: bytes = await self._response.read()
-        except Exception as error:
+            while True:
+                chunk = await self._read_chunk(stream)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except BaseException as error:
+            response.close()
+            if not isinstance(error, Exception):
+                raise
             mapped = translate_error(error, self._url)
             if mapped is error:
                 raise
             raise mapped from error
+        content = b"".join(chunks)
         self._content = content
+        response.release()
         return content
+
+    async def _read_chunk(self, stream: Any) -> bytes:
+        # aiohttp drops its sock_read timer when a chunked-framing error arrives after the
+        # head (the error lands on the protocol, not on the payload), so readany() would
+        # wait forever: every read has its own inactivity bound.
+        try:
+            with anyio.fail_after(self._read_timeout):
+                chunk: bytes = await stream.readany()
+        except TimeoutError:
+            raise ReadTimeoutError(
+                f'Read timeout on endpoint URL: "{self._url}"', endpoint_url=self._url
+            ) from None
+        return chunk
 
     async def iter_raw(self) -> AsyncIterator[bytes]:
         """Body chunks as they arrive, undecoded."""
         stream = self._response.content
         try:
             while True:
-                chunk: bytes = await stream.readany()
+                chunk = await self._read_chunk(stream)
                 if not chunk:
                     break
                 yield chunk
@@ -216,7 +264,7 @@ class AiohttpTransport:
                 raise
             raise mapped from error
         try:
-            return AiohttpResponse(response, url)
+            return AiohttpResponse(response, url, self._config.read_timeout)
         except BaseException:
             response.close()
             raise
