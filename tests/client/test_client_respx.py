@@ -182,9 +182,11 @@ async def test_mock_transport_of_either_library(library: Any) -> None:
             return library.Response(503, json={"message": "busy"})
         return library.Response(200, content=request.content[::-1])
 
-    async with library.AsyncClient(transport=library.MockTransport(handler)) as http:
-        async with client_with(http) as client:
-            out = await client.invoke_endpoint(endpoint_name="my-ep", body=b"abc")
+    async with (
+        library.AsyncClient(transport=library.MockTransport(handler)) as http,
+        client_with(http) as client,
+    ):
+        out = await client.invoke_endpoint(endpoint_name="my-ep", body=b"abc")
     assert out.body == b"cba"
     assert len(seen) == 2
     assert seen[0].headers["amz-sdk-invocation-id"] == seen[1].headers["amz-sdk-invocation-id"]
