@@ -109,12 +109,13 @@ def _build(
     else:
         message = _body_text(body) or _reason(status)
 
-    cls = service.errors.get(code)
     spec = _error_shapes(service).get(code)
-    if cls is None and spec is not None and isinstance(spec.cls, type):
+    cls: object = service.errors.get(code)
+    if cls is None and spec is not None:
         cls = spec.cls
-    if cls is None or not (isinstance(cls, type) and issubclass(cls, ServiceError)):
+    if not (isinstance(cls, type) and issubclass(cls, ServiceError)):
         return ServiceError(message, code=code, status_code=status, request_id=rid, headers=headers)
+    error_cls: type[ServiceError] = cls
     if spec is None or spec.cls is not cls:
         spec = next((s for s in service.shapes.values() if s.exception and s.cls is cls), spec)
     values: dict[str, Any] = {}
@@ -124,7 +125,9 @@ def _build(
             values = parse_members(plan, status, headers, body, parsed_body=fields)
     for name in _RESERVED.intersection(values):
         del values[name]
-    error = cls(message, code=code, status_code=status, request_id=rid, headers=headers, **values)
+    error = error_cls(
+        message, code=code, status_code=status, request_id=rid, headers=headers, **values
+    )
     if error.message != message:
         # A modeled "Message" member must not replace the service's message.
         error.message = message

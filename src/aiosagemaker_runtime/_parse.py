@@ -229,7 +229,7 @@ def _constructor(spec: ShapeSpec) -> Callable[[dict[str, Any]], Any] | None:
         if not isinstance(default, _IMMUTABLE_DEFAULTS):
             return slow
         template[name] = default
-    new = cls.__new__
+    new: Callable[[type[Any]], Any] = cls.__new__  # type: ignore[assignment]
     setattr_ = object.__setattr__
 
     def fast(values: dict[str, Any]) -> Any:
