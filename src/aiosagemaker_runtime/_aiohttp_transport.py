@@ -29,6 +29,9 @@ __all__ = ["AiohttpResponse", "AiohttpTransport", "translate_error"]
 _INSTALL_HINT = "http_backend='aiohttp' needs aiohttp: pip install 'aiosagemaker-runtime[aiohttp]'"
 _SKIP_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 
+#: Seconds a body read waits before looking for an error aiohttp left on the protocol.
+_POLL = 0.1
+
 _aiohttp: Any = None
 _yarl_url: Any = None
 
@@ -140,16 +143,35 @@ class AiohttpResponse:
 
     async def _read_chunk(self, stream: Any) -> bytes:
         # aiohttp drops its sock_read timer when a chunked-framing error arrives after the
-        # head (the error lands on the protocol, not on the payload), so readany() would
-        # wait forever: every read has its own inactivity bound.
-        try:
-            with anyio.fail_after(self._read_timeout):
-                chunk: bytes = await stream.readany()
-        except TimeoutError:
-            raise ReadTimeoutError(
-                f'Read timeout on endpoint URL: "{self._url}"', endpoint_url=self._url
-            ) from None
-        return chunk
+        # head: the error is set on the connection's protocol, not on the body stream, so
+        # readany() would wait forever. Every read has its own inactivity bound, and a
+        # read that waits long looks at the protocol for such an error now and then.
+        timeout = self._read_timeout
+        deadline = None if timeout is None else anyio.current_time() + timeout
+        while True:
+            wait = _POLL if deadline is None else min(_POLL, deadline - anyio.current_time())
+            if wait > 0:
+                with anyio.move_on_after(wait):
+                    chunk: bytes = await stream.readany()
+                    return chunk
+            error = self._protocol_error()
+            if error is not None:
+                raise EndpointConnectionError(
+                    f'Connection to the endpoint URL failed: "{self._url}" ({safe_detail(error)})',
+                    endpoint_url=self._url,
+                )
+            if deadline is not None and anyio.current_time() >= deadline:
+                raise ReadTimeoutError(
+                    f'Read timeout on endpoint URL: "{self._url}"', endpoint_url=self._url
+                )
+
+    def _protocol_error(self) -> BaseException | None:
+        connection = self._response.connection
+        protocol = getattr(connection, "protocol", None)
+        if protocol is None:
+            return None
+        error: BaseException | None = protocol.exception()
+        return error
 
     async def iter_raw(self) -> AsyncIterator[bytes]:
         """Body chunks as they arrive, undecoded."""
