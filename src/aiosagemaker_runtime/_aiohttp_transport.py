@@ -21,7 +21,7 @@ import anyio.to_thread
 
 from ._config import ClientConfig
 from ._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
-from ._http import HTTPRequest
+from ._http import HTTPRequest, safe_error_detail
 from ._transport import ssl_context_from_env
 
 __all__ = ["AiohttpResponse", "AiohttpTransport", "translate_error"]
@@ -57,28 +57,6 @@ def _env_proxy(origin: str) -> tuple[Any, Any]:
     return proxy
 
 
-def safe_detail(error: BaseException) -> str:
-    """A short reason for ``error`` that quotes no bytes of the response.
-
-    aiohttp's parser errors (``BadStatusLine``, ``InvalidHeader``, ``TransferEncodingError``,
-    ``ClientResponseError`` wrapping them, ...) put the offending response bytes in their
-    messages, which could carry payload data: only class names are kept along the cause
-    chain, plus the OS reason (``strerror``) of socket errors.
-    """
-    names: list[str] = []
-    current: BaseException | None = error
-    for _ in range(4):
-        if current is None:
-            break
-        name = type(current).__name__
-        if isinstance(current, OSError) and current.strerror:
-            name = f"{name}: {current.strerror}"
-        if name not in names:
-            names.append(name)
-        current = current.__cause__ or current.__context__
-    return " <- ".join(names)
-
-
 def translate_error(error: BaseException, url: str) -> BaseException:
     """The library's exception for an aiohttp exception (``error`` itself if none)."""
     aiohttp = _aiohttp
@@ -89,7 +67,7 @@ def translate_error(error: BaseException, url: str) -> BaseException:
     if isinstance(error, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
         return ReadTimeoutError(f'Read timeout on endpoint URL: "{url}"', endpoint_url=url)
     if isinstance(error, (aiohttp.ClientError, ConnectionError)):
-        detail = safe_detail(error)
+        detail = safe_error_detail(error)
         return EndpointConnectionError(
             f'Could not connect to the endpoint URL: "{url}" ({detail})', endpoint_url=url
         )
@@ -157,7 +135,7 @@ class AiohttpResponse:
             error = self._protocol_error()
             if error is not None:
                 raise EndpointConnectionError(
-                    f'Connection to the endpoint URL failed: "{self._url}" ({safe_detail(error)})',
+                    f'Connection to the endpoint URL failed: "{self._url}" ({safe_error_detail(error)})',
                     endpoint_url=self._url,
                 )
             if deadline is not None and anyio.current_time() >= deadline:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["HTTPRequest", "HTTPResponse", "Transport"]
+__all__ = ["HTTPRequest", "HTTPResponse", "Transport", "safe_error_detail"]
 
 
 @dataclass(slots=True)
@@ -65,3 +65,26 @@ class Transport(Protocol):
     async def aclose(self) -> None:
         """Close every connection the transport owns."""
         ...
+
+
+def safe_error_detail(error: BaseException) -> str:
+    """A short reason for an engine's ``error`` that quotes no bytes of the response.
+
+    HTTP parsers (h11, aiohttp) put the offending response bytes in their messages, and
+    those could be model output: only class names are kept along the cause chain, plus
+    the text of OS errors (socket and TLS failures: "certificate verify failed").
+    """
+    names: list[str] = []
+    current: BaseException | None = error
+    for _ in range(4):
+        if current is None:
+            break
+        name = type(current).__name__
+        if isinstance(current, OSError):
+            reason = current.strerror or str(current)
+            if reason:
+                name = f"{name}: {reason}"
+        if name not in names:
+            names.append(name)
+        current = current.__cause__ or current.__context__
+    return " <- ".join(names)

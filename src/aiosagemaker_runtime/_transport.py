@@ -43,7 +43,7 @@ from ._exceptions import (
     ParamValidationError,
     ReadTimeoutError,
 )
-from ._http import HTTPRequest
+from ._http import HTTPRequest, safe_error_detail
 
 if TYPE_CHECKING:
     import ssl
@@ -121,19 +121,6 @@ def _family_of_client(client: Any) -> _Family:
     return _family(root)
 
 
-def error_detail(error: BaseException) -> str:
-    """The first non-empty message along ``error``'s cause chain (else its class name)."""
-    current: BaseException | None = error
-    for _ in range(4):
-        if current is None:
-            break
-        text = str(current)
-        if text:
-            return text if current is error else f"{type(current).__name__}: {text}"
-        current = current.__cause__ or current.__context__
-    return type(error).__name__
-
-
 #: httpcore2's exceptions once loaded: (all, local protocol, connect timeouts, read timeouts).
 _HTTPCORE: tuple[tuple[type[BaseException], ...], ...] | None = None
 
@@ -176,7 +163,7 @@ def translate_error(error: BaseException, url: str) -> BaseException:
             )
         if isinstance(error, core[3]):
             return ReadTimeoutError(f'Read timeout on endpoint URL: "{url}"', endpoint_url=url)
-        detail = error_detail(error)
+        detail = safe_error_detail(error)
         return EndpointConnectionError(
             f'Could not connect to the endpoint URL: "{url}" ({detail})', endpoint_url=url
         )
@@ -193,7 +180,7 @@ def translate_error(error: BaseException, url: str) -> BaseException:
         if isinstance(error, family.read_timeout):
             return ReadTimeoutError(f'Read timeout on endpoint URL: "{url}"', endpoint_url=url)
         if isinstance(error, family.transport):
-            detail = error_detail(error)
+            detail = safe_error_detail(error)
             return EndpointConnectionError(
                 f'Could not connect to the endpoint URL: "{url}" ({detail})', endpoint_url=url
             )

@@ -136,11 +136,6 @@ MARKER = "PAYLOAD-MARKER-d41d"
 async def test_parser_errors_quote_no_response_bytes(engine: str, raw: bytes) -> None:
     from integration.servers import Action
 
-    if engine == "httpx":
-        # Strict: turns into a failure (remove this) once _transport.error_detail stops
-        # quoting h11's messages, which carry the offending response bytes.
-        pytest.xfail("_transport.error_detail quotes h11 parser messages (response bytes)")
-
     def run(conn: Any) -> None:
         conn.send(raw)
         conn.keep_alive = False
