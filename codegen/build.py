@@ -421,6 +421,11 @@ class _Builder:
             ("sensitive", shape.sensitive),
         ]
         args.extend((key, "True") for key, value in flags if value)
+        for key, bound in (("min", shape.min), ("max", shape.max)):
+            if isinstance(bound, int) and not isinstance(bound, bool):
+                args.append((key, repr(bound)))
+            elif isinstance(bound, float) and bound.is_integer():
+                args.append((key, repr(int(bound))))
         if shape.exception:
             if shape.status_code:
                 args.append(("status_code", repr(shape.status_code)))

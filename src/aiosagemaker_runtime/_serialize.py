@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from email.utils import formatdate
 from functools import lru_cache
-from typing import Any, get_args
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ._exceptions import ParamValidationError
@@ -366,6 +366,7 @@ class _RequestPlan:
         self.payload_attr = self.payload_name = self.payload_kind = ""
         self.payload_writer: Writer | None = None
         self.requires_empty_body = False
+        payload_target = ""
         for member in members:
             target = shapes.get(member.target)
             wire = member.wire_name or member.name
@@ -395,6 +396,7 @@ class _RequestPlan:
                 self.requires_empty_body = True
                 if spec is not None and member.attr == spec.payload:
                     self.payload_attr, self.payload_name = member.attr, member.name
+                    payload_target = member.target
                     if target is None or target.type in ("blob", "string"):
                         self.payload_kind = "raw"
                     else:
@@ -421,10 +423,9 @@ class _RequestPlan:
         self.idempotency = tuple((m.attr, m.name) for m in members if m.idempotency_token)
         self.host_prefix = operation.host_prefix
         self.host_labels = tuple((m.attr, m.name) for m in members if m.host_label)
+        payload_shape = shapes.get(payload_target) if self.payload_kind == "raw" else None
         self.payload_limits = (
-            _blob_limits(self.input_cls, self.payload_attr)
-            if self.payload_kind == "raw"
-            else (None, None)
+            (payload_shape.min, payload_shape.max) if payload_shape is not None else (None, None)
         )
         # The URI template becomes a format string with one "{}" per label.
         path_labels: list[tuple[str, str, Writer, str]] = []
@@ -648,45 +649,3 @@ def serialize_request(operation: OperationSpec, input: Any, endpoint_url: str) -
         if body and not any(name.lower() == "content-type" for name, _ in headers):
             headers.append(("Content-Type", "application/json"))
     return HTTPRequest(plan.method, url, headers, body)
-
-
-# --------------------------------------------------------------------------- payload input
-
-
-def _limits_of(obj: Any, found: dict[str, int]) -> None:
-    for name in ("min_length", "max_length"):
-        value = getattr(obj, name, None)
-        if isinstance(value, int) and not isinstance(value, bool):
-            found.setdefault(name, value)
-    func = getattr(obj, "func", None)
-    code = getattr(func, "__code__", None)
-    closure = getattr(func, "__closure__", None)
-    if code is not None and closure:
-        for name, cell in zip(code.co_freevars, closure, strict=False):
-            if name in ("min_length", "max_length"):
-                try:
-                    value = cell.cell_contents
-                except ValueError:
-                    continue
-                if isinstance(value, int) and not isinstance(value, bool):
-                    found.setdefault(name, value)
-
-
-def _blob_limits(cls: Any, attr: str) -> tuple[int | None, int | None]:
-    """The (min, max) length constraints of payload member ``attr`` of model ``cls``, read
-    from its field (``Field(max_length=...)`` or :func:`~aiosagemaker_runtime._shapes.blob_payload`)."""
-    fields = getattr(cls, "model_fields", None)
-    field = fields.get(attr) if isinstance(fields, dict) else None
-    if field is None:
-        return None, None
-    found: dict[str, int] = {}
-    pending: list[Any] = [*field.metadata, field.annotation]
-    while pending:
-        item = pending.pop()
-        _limits_of(item, found)
-        pending.extend(getattr(item, "__metadata__", ()))
-        metadata = getattr(item, "metadata", None)
-        if isinstance(metadata, (list, tuple)):
-            pending.extend(metadata)
-        pending.extend(get_args(item))
-    return found.get("min_length"), found.get("max_length")

@@ -117,6 +117,11 @@ class ShapeSpec:
     error_code: str = ""
     """Error shapes: the code the service sends (the shape name unless the model says otherwise)."""
     sensitive: bool = False
+    min: int | None = None
+    """The model's ``min`` constraint: length for strings, blobs, lists and maps; value
+    for numbers. ``None`` when absent (or not a whole number)."""
+    max: int | None = None
+    """The model's ``max`` constraint, as ``min``: ``BodyBlob`` carries the payload limit."""
     cls: builtins.type[Any] | None = None
     """Pydantic class (structures, unions, events) or ServiceError subclass (errors)."""
 

@@ -54,12 +54,13 @@ SHAPES = {
     "BoundedInput": ShapeSpec(
         name="BoundedInput",
         type="structure",
-        members=(MemberSpec(name="Body", attr="body", target="Blob"),),
+        members=(MemberSpec(name="Body", attr="body", target="BoundedBlob"),),
         payload="body",
         cls=BoundedInput,
     ),
     "String": ShapeSpec(name="String", type="string"),
-    "Blob": ShapeSpec(name="Blob", type="blob", streaming=True),
+    "Blob": ShapeSpec(name="Blob", type="blob", streaming=True, max=LIMIT),
+    "BoundedBlob": ShapeSpec(name="BoundedBlob", type="blob", streaming=True, min=2, max=4),
 }
 UPLOAD = OperationSpec(
     name="Upload", method="POST", uri="/u/{Name}", input="UploadInput", output="", shapes=SHAPES
@@ -193,7 +194,7 @@ async def test_non_bytes_chunks_are_refused() -> None:
 
 
 @pytest.mark.anyio
-async def test_field_length_constraints_are_found_too() -> None:
+async def test_shape_min_and_max_are_enforced() -> None:
     with pytest.raises(ParamValidationError) as info:
         await prepare_input(BOUNDED, BoundedInput.model_construct(body=io.BytesIO(b"12345")))
     assert info.value.constraint == "max"

@@ -42,19 +42,25 @@ __all__ = [
 ]
 
 SHAPES: dict[str, ShapeSpec] = {
-    "AsyncBodyBlob": ShapeSpec(name="AsyncBodyBlob", type="blob", streaming=True, sensitive=True),
-    "BodyBlob": ShapeSpec(name="BodyBlob", type="blob", streaming=True, sensitive=True),
-    "CustomAttributesHeader": ShapeSpec(
-        name="CustomAttributesHeader", type="string", sensitive=True
+    "AsyncBodyBlob": ShapeSpec(
+        name="AsyncBodyBlob", type="blob", streaming=True, sensitive=True, max=128000
     ),
-    "EnableExplanationsHeader": ShapeSpec(name="EnableExplanationsHeader", type="string"),
-    "EndpointName": ShapeSpec(name="EndpointName", type="string"),
+    "BodyBlob": ShapeSpec(
+        name="BodyBlob", type="blob", streaming=True, sensitive=True, max=6291456
+    ),
+    "CustomAttributesHeader": ShapeSpec(
+        name="CustomAttributesHeader", type="string", sensitive=True, max=1024
+    ),
+    "EnableExplanationsHeader": ShapeSpec(
+        name="EnableExplanationsHeader", type="string", min=1, max=64
+    ),
+    "EndpointName": ShapeSpec(name="EndpointName", type="string", max=63),
     "ErrorCode": ShapeSpec(name="ErrorCode", type="string"),
-    "FilenameHeader": ShapeSpec(name="FilenameHeader", type="string"),
-    "Header": ShapeSpec(name="Header", type="string"),
-    "InferenceComponentHeader": ShapeSpec(name="InferenceComponentHeader", type="string"),
-    "InferenceId": ShapeSpec(name="InferenceId", type="string"),
-    "InputLocationHeader": ShapeSpec(name="InputLocationHeader", type="string"),
+    "FilenameHeader": ShapeSpec(name="FilenameHeader", type="string", min=1, max=32),
+    "Header": ShapeSpec(name="Header", type="string", max=1024),
+    "InferenceComponentHeader": ShapeSpec(name="InferenceComponentHeader", type="string", max=63),
+    "InferenceId": ShapeSpec(name="InferenceId", type="string", min=1, max=64),
+    "InputLocationHeader": ShapeSpec(name="InputLocationHeader", type="string", min=1, max=1024),
     "InternalDependencyException": ShapeSpec(
         name="InternalDependencyException",
         type="structure",
@@ -91,7 +97,7 @@ SHAPES: dict[str, ShapeSpec] = {
         cls=InternalStreamFailure,
     ),
     "InvocationTimeoutSecondsHeader": ShapeSpec(
-        name="InvocationTimeoutSecondsHeader", type="integer"
+        name="InvocationTimeoutSecondsHeader", type="integer", min=1, max=3600
     ),
     "InvokeEndpointAsyncInput": ShapeSpec(
         name="InvokeEndpointAsyncInput",
@@ -450,7 +456,7 @@ SHAPES: dict[str, ShapeSpec] = {
         cls=InvokeEndpointWithResponseStreamOutput,
     ),
     "LogStreamArn": ShapeSpec(name="LogStreamArn", type="string"),
-    "Message": ShapeSpec(name="Message", type="string"),
+    "Message": ShapeSpec(name="Message", type="string", max=2048),
     "ModelError": ShapeSpec(
         name="ModelError",
         type="structure",
@@ -504,7 +510,7 @@ SHAPES: dict[str, ShapeSpec] = {
         error_code="ModelStreamError",
         cls=ModelStreamError,
     ),
-    "NewSessionResponseHeader": ShapeSpec(name="NewSessionResponseHeader", type="string"),
+    "NewSessionResponseHeader": ShapeSpec(name="NewSessionResponseHeader", type="string", max=256),
     "PartBlob": ShapeSpec(name="PartBlob", type="blob", sensitive=True),
     "PayloadPart": ShapeSpec(
         name="PayloadPart",
@@ -517,8 +523,10 @@ SHAPES: dict[str, ShapeSpec] = {
         event=True,
         cls=PayloadPart,
     ),
-    "PrefixAwareIdHeader": ShapeSpec(name="PrefixAwareIdHeader", type="string"),
-    "RequestTTLSecondsHeader": ShapeSpec(name="RequestTTLSecondsHeader", type="integer"),
+    "PrefixAwareIdHeader": ShapeSpec(name="PrefixAwareIdHeader", type="string", min=1, max=64),
+    "RequestTTLSecondsHeader": ShapeSpec(
+        name="RequestTTLSecondsHeader", type="integer", min=60, max=21600
+    ),
     "ResponseStream": ShapeSpec(
         name="ResponseStream",
         type="structure",
@@ -544,7 +552,9 @@ SHAPES: dict[str, ShapeSpec] = {
         ),
         event_stream=True,
     ),
-    "S3OutputPathExtensionHeader": ShapeSpec(name="S3OutputPathExtensionHeader", type="string"),
+    "S3OutputPathExtensionHeader": ShapeSpec(
+        name="S3OutputPathExtensionHeader", type="string", min=1, max=512
+    ),
     "ServiceUnavailable": ShapeSpec(
         name="ServiceUnavailable",
         type="structure",
@@ -557,14 +567,16 @@ SHAPES: dict[str, ShapeSpec] = {
         error_code="ServiceUnavailable",
         cls=ServiceUnavailable,
     ),
-    "SessionIdHeader": ShapeSpec(name="SessionIdHeader", type="string"),
+    "SessionIdHeader": ShapeSpec(name="SessionIdHeader", type="string", max=256),
     "SessionIdOrNewSessionConstantHeader": ShapeSpec(
-        name="SessionIdOrNewSessionConstantHeader", type="string"
+        name="SessionIdOrNewSessionConstantHeader", type="string", max=256
     ),
     "StatusCode": ShapeSpec(name="StatusCode", type="integer"),
-    "TargetContainerHostnameHeader": ShapeSpec(name="TargetContainerHostnameHeader", type="string"),
-    "TargetModelHeader": ShapeSpec(name="TargetModelHeader", type="string"),
-    "TargetVariantHeader": ShapeSpec(name="TargetVariantHeader", type="string"),
+    "TargetContainerHostnameHeader": ShapeSpec(
+        name="TargetContainerHostnameHeader", type="string", max=63
+    ),
+    "TargetModelHeader": ShapeSpec(name="TargetModelHeader", type="string", min=1, max=1024),
+    "TargetVariantHeader": ShapeSpec(name="TargetVariantHeader", type="string", max=63),
     "ValidationError": ShapeSpec(
         name="ValidationError",
         type="structure",

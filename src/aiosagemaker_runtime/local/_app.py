@@ -58,12 +58,13 @@ def operation_specs() -> dict[str, OperationSpec]:
 def body_limits() -> dict[str, int]:
     """Largest request body per operation: the length limit of each input's payload
     member in the generated models (``BodyBlob.max`` for the real-time operations)."""
-    from .._serialize import _blob_limits
-
     limits: dict[str, int] = {}
     for name, spec in operation_specs().items():
         shape = spec.shapes[spec.input]
-        maximum = _blob_limits(shape.cls, shape.payload)[1] if shape.payload else None
+        maximum = None
+        for member in shape.members:
+            if shape.payload and member.attr == shape.payload:
+                maximum = spec.shapes[member.target].max
         limits[name] = maximum if maximum is not None else _DEFAULT_BODY_LIMIT
     for name in _OPERATIONS.values():
         limits.setdefault(name, _DEFAULT_BODY_LIMIT)

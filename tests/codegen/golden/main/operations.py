@@ -71,8 +71,8 @@ SHAPES: dict[str, ShapeSpec] = {
     "ColorList": ShapeSpec(name="ColorList", type="list", member="Color"),
     "DataStream": ShapeSpec(name="DataStream", type="blob", streaming=True),
     "Document": ShapeSpec(name="Document", type="document"),
-    "Double": ShapeSpec(name="Double", type="double"),
-    "FilterMap": ShapeSpec(name="FilterMap", type="map", key="String", value="String"),
+    "Double": ShapeSpec(name="Double", type="double", min=0),
+    "FilterMap": ShapeSpec(name="FilterMap", type="map", key="String", value="String", max=3),
     "Float": ShapeSpec(name="Float", type="float"),
     "GetWidgetDataRequest": ShapeSpec(
         name="GetWidgetDataRequest",
@@ -123,7 +123,7 @@ SHAPES: dict[str, ShapeSpec] = {
         cls=GetWidgetDataResponse,
     ),
     "HttpDate": ShapeSpec(name="HttpDate", type="timestamp", timestamp_format="rfc822"),
-    "IdempotencyToken": ShapeSpec(name="IdempotencyToken", type="string"),
+    "IdempotencyToken": ShapeSpec(name="IdempotencyToken", type="string", max=64),
     "Integer": ShapeSpec(name="Integer", type="integer"),
     "InternalError": ShapeSpec(
         name="InternalError",
@@ -137,7 +137,7 @@ SHAPES: dict[str, ShapeSpec] = {
     ),
     "IsoTimestamp": ShapeSpec(name="IsoTimestamp", type="timestamp", timestamp_format="iso8601"),
     "JsonContext": ShapeSpec(name="JsonContext", type="string"),
-    "Limit": ShapeSpec(name="Limit", type="integer"),
+    "Limit": ShapeSpec(name="Limit", type="integer", min=1, max=100),
     "ListWidgetsRequest": ShapeSpec(
         name="ListWidgetsRequest",
         type="structure",
@@ -177,7 +177,7 @@ SHAPES: dict[str, ShapeSpec] = {
     ),
     "Long": ShapeSpec(name="Long", type="long"),
     "MetadataMap": ShapeSpec(name="MetadataMap", type="map", key="String", value="MetadataValue"),
-    "MetadataValue": ShapeSpec(name="MetadataValue", type="string"),
+    "MetadataValue": ShapeSpec(name="MetadataValue", type="string", max=256),
     "MultiFilterMap": ShapeSpec(
         name="MultiFilterMap", type="map", key="String", value="StringList"
     ),
@@ -192,8 +192,8 @@ SHAPES: dict[str, ShapeSpec] = {
         cls=NoteEvent,
     ),
     "NoteList": ShapeSpec(name="NoteList", type="list", member="String"),
-    "NoteText": ShapeSpec(name="NoteText", type="string"),
-    "ObjectKey": ShapeSpec(name="ObjectKey", type="string"),
+    "NoteText": ShapeSpec(name="NoteText", type="string", max=100),
+    "ObjectKey": ShapeSpec(name="ObjectKey", type="string", min=1, max=1024),
     "Part": ShapeSpec(
         name="Part",
         type="structure",
@@ -207,8 +207,8 @@ SHAPES: dict[str, ShapeSpec] = {
         cls=Part,
     ),
     "PartBlob": ShapeSpec(name="PartBlob", type="blob", sensitive=True),
-    "PartList": ShapeSpec(name="PartList", type="list", member="Part"),
-    "PartName": ShapeSpec(name="PartName", type="string"),
+    "PartList": ShapeSpec(name="PartList", type="list", member="Part", min=1, max=10),
+    "PartName": ShapeSpec(name="PartName", type="string", min=2, max=16),
     "Person": ShapeSpec(
         name="Person",
         type="structure",
@@ -401,9 +401,9 @@ SHAPES: dict[str, ShapeSpec] = {
         payload="widget",
         cls=PutWidgetResponse,
     ),
-    "Quantity": ShapeSpec(name="Quantity", type="integer"),
+    "Quantity": ShapeSpec(name="Quantity", type="integer", min=0, max=1000),
     "RatingText": ShapeSpec(name="RatingText", type="string"),
-    "SecretString": ShapeSpec(name="SecretString", type="string", sensitive=True),
+    "SecretString": ShapeSpec(name="SecretString", type="string", sensitive=True, max=64),
     "SetWidgetNoteRequest": ShapeSpec(
         name="SetWidgetNoteRequest",
         type="structure",
@@ -429,7 +429,7 @@ SHAPES: dict[str, ShapeSpec] = {
         cls=SetWidgetNoteResponse,
     ),
     "ShortValue": ShapeSpec(name="ShortValue", type="short"),
-    "StoreId": ShapeSpec(name="StoreId", type="string"),
+    "StoreId": ShapeSpec(name="StoreId", type="string", min=1, max=64),
     "StreamWidgetEventsRequest": ShapeSpec(
         name="StreamWidgetEventsRequest",
         type="structure",
@@ -477,8 +477,8 @@ SHAPES: dict[str, ShapeSpec] = {
     ),
     "String": ShapeSpec(name="String", type="string"),
     "StringList": ShapeSpec(name="StringList", type="list", member="String"),
-    "TagList": ShapeSpec(name="TagList", type="list", member="TagValue"),
-    "TagValue": ShapeSpec(name="TagValue", type="string"),
+    "TagList": ShapeSpec(name="TagList", type="list", member="TagValue", max=5),
+    "TagValue": ShapeSpec(name="TagValue", type="string", max=32),
     "ThrottledException": ShapeSpec(
         name="ThrottledException",
         type="structure",
@@ -497,9 +497,11 @@ SHAPES: dict[str, ShapeSpec] = {
         error_code="ThrottledException",
         cls=ThrottledException,
     ),
-    "Thumbnail": ShapeSpec(name="Thumbnail", type="blob"),
+    "Thumbnail": ShapeSpec(name="Thumbnail", type="blob", max=1024),
     "Timestamp": ShapeSpec(name="Timestamp", type="timestamp"),
-    "UploadBlob": ShapeSpec(name="UploadBlob", type="blob", streaming=True, sensitive=True),
+    "UploadBlob": ShapeSpec(
+        name="UploadBlob", type="blob", streaming=True, sensitive=True, min=1, max=1024
+    ),
     "UploadWidgetDataRequest": ShapeSpec(
         name="UploadWidgetDataRequest",
         type="structure",
@@ -558,7 +560,7 @@ SHAPES: dict[str, ShapeSpec] = {
         ),
         event_stream=True,
     ),
-    "WidgetId": ShapeSpec(name="WidgetId", type="string"),
+    "WidgetId": ShapeSpec(name="WidgetId", type="string", min=1, max=36),
     "WidgetList": ShapeSpec(name="WidgetList", type="list", member="Widget"),
     "WidgetNotFound": ShapeSpec(
         name="WidgetNotFound",
