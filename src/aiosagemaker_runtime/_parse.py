@@ -21,7 +21,6 @@ import datetime as _dt
 import json
 import re
 from collections.abc import Callable, Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ._spec import OperationSpec, ShapeSpec
@@ -83,6 +82,8 @@ def parse_timestamp(value: Any) -> Any:
         return _from_iso(text)
     except (ValueError, IndexError):
         pass
+    from email.utils import parsedate_to_datetime  # ~5 ms at import; rarely needed
+
     try:
         parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import platform
+import os
 import sys
 
 from ._config import ClientConfig
@@ -18,7 +18,12 @@ def user_agent(config: ClientConfig) -> str:
     """``aiosagemaker-runtime/<version> ua/2.1 os/<os> lang/python#<ver> md/http#<engine>
     cfg/retry-mode#<mode>``, then ``user_agent_extra`` (computed once per client)."""
     python = ".".join(str(part) for part in sys.version_info[:3])
-    system = (platform.system() or "other").lower()
+    if hasattr(os, "uname"):  # what platform.system() returns here, without importing it
+        system = (os.uname().sysname or "other").lower()
+    else:
+        import platform
+
+        system = (platform.system() or "other").lower()
     text = (
         f"aiosagemaker-runtime/{VERSION} ua/2.1 os/{system} lang/python#{python} "
         f"md/http#{config.http_backend} cfg/retry-mode#{config.retry_mode}"
