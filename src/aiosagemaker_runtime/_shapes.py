@@ -129,6 +129,8 @@ class Shape(BaseModel):
         loc_by_alias=True,
         regex_engine="python-re",
         hide_input_in_errors=True,
+        # Validators are built on first use: a call builds only the models it touches.
+        defer_build=True,
     )
 
     #: Attribute names of sensitive members (set by generated classes).
