@@ -21,7 +21,7 @@ import anyio.to_thread
 
 from ._config import ClientConfig
 from ._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
-from ._http import HTTPRequest, safe_error_detail
+from ._http import HTTPRequest, fold_headers, safe_error_detail
 from ._transport import ssl_context_from_env
 
 __all__ = ["AiohttpResponse", "AiohttpTransport", "translate_error"]
@@ -85,13 +85,7 @@ class AiohttpResponse:
         self._read_timeout = read_timeout
         self._content: bytes | None = None
         self.status_code: int = response.status
-        headers: dict[str, str] = {}
-        for name, value in response.raw_headers:
-            key = name.decode("latin-1").lower()
-            text = value.decode("latin-1")
-            previous = headers.get(key)
-            headers[key] = text if previous is None else f"{previous}, {text}"
-        self.headers: Mapping[str, str] = headers
+        self.headers: Mapping[str, str] = fold_headers(response.raw_headers)
 
     async def read(self) -> bytes:
         """The whole (undecoded) body; the connection goes back to the pool."""

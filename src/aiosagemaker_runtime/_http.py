@@ -7,11 +7,18 @@ httpx, ``_aiohttp_transport.py`` for aiohttp). Engines raise only the library's
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["HTTPRequest", "HTTPResponse", "Transport", "safe_error_detail"]
+__all__ = [
+    "HTTPRequest",
+    "HTTPResponse",
+    "Transport",
+    "fold_headers",
+    "remove_dot_segments",
+    "safe_error_detail",
+]
 
 
 @dataclass(slots=True)
@@ -88,3 +95,33 @@ def safe_error_detail(error: BaseException) -> str:
             names.append(name)
         current = current.__cause__ or current.__context__
     return " <- ".join(names)
+
+
+def fold_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Raw header pairs as the HTTPResponse protocol gives them: names lower-cased,
+    repeated headers joined with ``", "``."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in raw:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        previous = headers.get(name)
+        headers[name] = value if previous is None else f"{previous}, {value}"
+    return headers
+
+
+def remove_dot_segments(path: str) -> str:
+    """RFC 3986 5.2.4, plus what AWS services want: empty segments (``//``) are dropped."""
+    if not path:
+        return "/"
+    out: list[str] = []
+    for segment in path.split("/"):
+        if not segment or segment == ".":
+            continue
+        if segment == "..":
+            if out:
+                out.pop()
+        else:
+            out.append(segment)
+    first = "/" if path[0] == "/" else ""
+    last = "/" if path[-1] == "/" and out else ""
+    return first + "/".join(out) + last

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
 
+from ._http import remove_dot_segments
+
 __all__ = [
     "EndpointResolutionError",
     "RuleSet",
@@ -155,23 +157,6 @@ def _uri_encode(value: Any) -> str | None:
     return quote(str(value).encode("utf-8"), safe=_URI_SAFE)
 
 
-def _remove_dot_segments(path: str) -> str:
-    if not path:
-        return "/"
-    out: list[str] = []
-    for segment in path.split("/"):
-        if not segment or segment == ".":
-            continue
-        if segment == "..":
-            if out:
-                out.pop()
-        else:
-            out.append(segment)
-    first = "/" if path[0] == "/" else ""
-    last = "/" if path[-1] == "/" and out else ""
-    return first + "/".join(out) + last
-
-
 def _is_ip(hostname: str | None) -> bool:
     if not hostname:
         return False
@@ -197,7 +182,7 @@ def _parse_url(value: Any) -> dict[str, Any] | None:
     if parts.scheme not in ("http", "https") or parts.query:
         return None
     path = parts.path
-    normalized = quote(_remove_dot_segments(path))
+    normalized = quote(remove_dot_segments(path))
     if not normalized.endswith("/"):
         normalized += "/"
     return {

@@ -33,7 +33,7 @@ from typing import Any, Literal
 from urllib.parse import quote, unquote, urlsplit
 
 from ._credentials import Credentials
-from ._http import HTTPRequest
+from ._http import HTTPRequest, remove_dot_segments
 
 __all__ = [
     "BOTOCORE_UNSIGNED_HEADERS",
@@ -92,24 +92,6 @@ _MAX_SKEW = timedelta(minutes=15)
 # --------------------------------------------------------------------------- pieces
 
 
-def _remove_dot_segments(path: str) -> str:
-    # RFC 3986 5.2.4, plus what AWS services want: empty segments ("//") are dropped.
-    if not path:
-        return "/"
-    out: list[str] = []
-    for segment in path.split("/"):
-        if not segment or segment == ".":
-            continue
-        if segment == "..":
-            if out:
-                out.pop()
-        else:
-            out.append(segment)
-    first = "/" if path[0] == "/" else ""
-    last = "/" if path[-1] == "/" and out else ""
-    return first + "/".join(out) + last
-
-
 def canonical_uri(path: str, *, normalize: bool = True) -> str:
     """The canonical URI of ``path`` (as it appears in the request line).
 
@@ -117,7 +99,7 @@ def canonical_uri(path: str, *, normalize: bool = True) -> str:
     ``*-unnormalized`` cases; botocore always normalises for non-S3 services).
     """
     if normalize:
-        path = _remove_dot_segments(path)
+        path = remove_dot_segments(path)
     elif not path:
         path = "/"
     return quote(path, safe="/~")

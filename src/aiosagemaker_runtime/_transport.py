@@ -43,7 +43,7 @@ from ._exceptions import (
     ParamValidationError,
     ReadTimeoutError,
 )
-from ._http import HTTPRequest, safe_error_detail
+from ._http import HTTPRequest, fold_headers, safe_error_detail
 
 if TYPE_CHECKING:
     import ssl
@@ -227,13 +227,7 @@ class HttpxResponse:
         self._url = url
         self._content: bytes | None = None
         self.status_code: int = response.status_code
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in response.headers.raw:
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            previous = headers.get(name)
-            headers[name] = value if previous is None else f"{previous}, {value}"
-        self.headers: Mapping[str, str] = headers
+        self.headers: Mapping[str, str] = fold_headers(response.headers.raw)
 
     async def read(self) -> bytes:
         """The whole (undecoded) body; the connection goes back to the pool."""
@@ -321,12 +315,7 @@ class DirectResponse:
         self._done = False
         self._content: bytes | None = None
         self.status_code: int = response.status
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in response.headers:
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            previous = headers.get(name)
-            headers[name] = value if previous is None else f"{previous}, {value}"
+        headers = fold_headers(response.headers)
         self.headers: Mapping[str, str] = headers
         length = headers.get("content-length")
         if length is not None and len(length) > 6 and length.isdigit():
