@@ -273,6 +273,8 @@ class HttpxResponse:
 
 
 _LARGE_READ = 1 << 20
+_LARGE_BODY = 1 << 18
+_LARGE_WRITE = 1 << 20
 
 
 class _OneChunk:
@@ -288,6 +290,49 @@ class _OneChunk:
             yield self._body
 
 
+class _LargeBody:
+    """A large request body, written to the connection in slices without copies.
+
+    Through h11 every slice would be copied once more (``h11.Connection.send`` joins what
+    it writes), and a body written in one piece leaves whatever the kernel does not take
+    at once in a copy in the event loop's transport buffer: most of the body, per
+    request in flight (5 MiB at 16 concurrent: ~75 MiB). When httpcore2 iterates this
+    body, each slice goes through h11's ``send_with_data_passthrough`` (so h11 counts
+    it against Content-Length exactly as if it had written it) and straight to the
+    connection's stream, which waits for the loop to drain before the next slice; it
+    yields nothing itself. When the connection's internals are not as expected, the
+    slices are simply yielded to httpcore2.
+    """
+
+    __slots__ = ("_body", "_conn", "_timeout")
+
+    def __init__(
+        self, body: bytes | bytearray | memoryview, conn: Any, timeout: float | None
+    ) -> None:
+        self._body = body
+        self._conn = conn
+        self._timeout = timeout
+
+    async def __aiter__(self) -> AsyncIterator[memoryview]:
+        view = memoryview(self._body)
+        slices = (view[at : at + _LARGE_WRITE] for at in range(0, len(view), _LARGE_WRITE))
+        inner: Any = getattr(self._conn, "_connection", None)
+        state: Any = getattr(inner, "_h11_state", None)
+        stream: Any = getattr(inner, "_network_stream", None)
+        if stream is None or not hasattr(state, "send_with_data_passthrough"):
+            for piece in slices:
+                yield piece
+            return
+        import h11
+
+        passthrough = state.send_with_data_passthrough
+        write = stream.write
+        timeout = self._timeout
+        for piece in slices:
+            for data in passthrough(h11.Data(data=piece)):  # type: ignore[arg-type]
+                await write(data, timeout=timeout)
+
+
 class DirectResponse:
     """:class:`~aiosagemaker_runtime._http.HTTPResponse` over an httpcore2 response.
 
@@ -298,6 +343,7 @@ class DirectResponse:
         "_conn",
         "_content",
         "_done",
+        "_length",
         "_origin",
         "_pool",
         "_response",
@@ -318,30 +364,71 @@ class DirectResponse:
         headers = fold_headers(response.headers)
         self.headers: Mapping[str, str] = headers
         length = headers.get("content-length")
-        if length is not None and len(length) > 6 and length.isdigit():
-            # Large bodies: read 1 MiB per step instead of httpcore2's 64 KiB (fewer trips
-            # through anyio and h11: -30 % CPU at 5 MiB, bench/PROFILE.md finding 3).
-            inner = getattr(conn, "_connection", None)
-            if inner is not None and hasattr(inner, "READ_NUM_BYTES"):
-                inner.READ_NUM_BYTES = _LARGE_READ
+        self._length = int(length) if length is not None and length.isdigit() else -1
 
     async def read(self) -> bytes:
         """The whole body; the connection goes back to the pool."""
         if self._content is not None:
             return self._content
-        chunks: list[bytes] = []
         try:
-            async for chunk in self._response.stream:
-                chunks.append(chunk)
+            content = None
+            if self._length >= _LARGE_BODY:
+                content = await self._read_past_h11()
+            if content is None:
+                chunks = [chunk async for chunk in self._response.stream]
+                content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         except Exception as error:
             mapped = translate_error(error, self._url)
             if mapped is error:
                 raise
             raise mapped from error
-        content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         self._content = content
         await self.aclose()
         return content
+
+    async def _read_past_h11(self) -> bytes | None:
+        """A large Content-Length body read straight from the socket (``None``: not possible).
+
+        h11 copies every received byte into its buffer and out again, and httpcore2 copies
+        each piece once more: three copies of 5 MiB per call plus an event per 64 KiB
+        (bench/PROFILE.md, finding 3). Here the bytes h11 already buffered are taken, the
+        rest is read from the connection's stream as it arrives and joined once, and h11's
+        reader is told how much is left, so it ends the message (and the connection is
+        reused) exactly as if it had read the body itself. On any failure h11 has not
+        reached the end of the message and the connection is closed, not pooled.
+        """
+        inner: Any = getattr(self._conn, "_connection", None)
+        state: Any = getattr(inner, "_h11_state", None)
+        reader: Any = getattr(state, "_reader", None)
+        buffered: Any = getattr(state, "_receive_buffer", None)
+        stream: Any = getattr(inner, "_network_stream", None)
+        remaining: Any = getattr(reader, "_remaining", None)
+        if (
+            stream is None
+            or type(reader).__name__ != "ContentLengthReader"
+            or type(remaining) is not int
+            or not hasattr(buffered, "maybe_extract_at_most")
+        ):
+            return None
+        chunks: list[bytes | bytearray] = []
+        head = buffered.maybe_extract_at_most(remaining) if remaining else None
+        if head:
+            chunks.append(head)
+            remaining -= len(head)
+            reader._remaining = remaining
+        read = stream.read
+        timeout = self._pool.read_timeout
+        while remaining:
+            data = await read(min(remaining, _LARGE_READ), timeout=timeout)
+            if not data:
+                raise self._pool.protocol_error(
+                    "peer closed connection without sending complete message body"
+                )
+            chunks.append(data)
+            remaining -= len(data)
+            reader._remaining = remaining
+        state.next_event()  # EndOfMessage: h11 is done with the response
+        return b"".join(chunks)
 
     async def iter_raw(self) -> AsyncIterator[bytes]:
         """Body chunks as they arrive."""
@@ -383,6 +470,9 @@ class _DirectPool:
         self._idle: dict[tuple[bytes, bytes, int | None], deque[Any]] = {}
         self._urls: dict[str, tuple[Any, Any, tuple[bytes, bytes, int | None], bytes]] = {}
         self._extensions = {"timeout": timeout}
+        self.read_timeout: float | None = timeout.get("read")
+        self.write_timeout: float | None = timeout.get("write")
+        self.protocol_error: type[Exception] = httpcore2.RemoteProtocolError
         self._closed = False
 
     def _parse(self, url: str) -> tuple[Any, Any, tuple[bytes, bytes, int | None], bytes]:
@@ -412,9 +502,6 @@ class _DirectPool:
     async def release(self, conn: Any, key: tuple[bytes, bytes, int | None]) -> None:
         """Back into the pool when idle; closed otherwise (or after ``aclose``)."""
         self._slots.release()
-        inner = getattr(conn, "_connection", None)
-        if inner is not None and "READ_NUM_BYTES" in vars(inner):
-            del inner.READ_NUM_BYTES  # back to the class default for small responses
         if conn.is_idle() and not conn.is_closed() and not self._closed:
             idle = self._idle.get(key)
             if idle is None:
@@ -433,12 +520,19 @@ class _DirectPool:
         ]
         if not _has_host(request.headers):
             headers.insert(0, (b"Host", host))
-        headers.append((b"Content-Length", b"%d" % _body_length(body)))
-        content = body if type(body) is bytes else _OneChunk(body)  # type: ignore[arg-type]
+        length = _body_length(body)
+        headers.append((b"Content-Length", b"%d" % length))
         await self._slots.acquire()
         conn = None
         try:
             conn = await self._checkout(origin, key)
+            content: Any
+            if length > _LARGE_WRITE:
+                content = _LargeBody(body, conn, self.write_timeout)
+            elif type(body) is bytes:
+                content = body
+            else:
+                content = _OneChunk(body)  # type: ignore[arg-type]
             response = await conn.handle_async_request(
                 self._request(
                     request.method.encode("ascii"),

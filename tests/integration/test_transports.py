@@ -396,12 +396,13 @@ async def test_tls_unknown_issuer_is_refused(
         assert tls_server.requests == []
 
 
-async def test_large_bodies_both_ways(engine: str, server: FaultServer) -> None:
-    big = bytes(range(256)) * (5 * 4096)  # 5 MiB
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+async def test_large_bodies_both_ways(engine: str, server: FaultServer, kind: Any) -> None:
+    big = bytes(range(256)) * (5 * 4096)  # 5 MiB: written in slices, read past h11
     server.script(echo(), ok(b"small"))
     transport = make_transport(engine, max_pool_connections=1)
     try:
-        response = await transport.send(post(server.url, memoryview(big)))
+        response = await transport.send(post(server.url, kind(big)))
         assert await response.read() == big
         await response.aclose()
         response = await transport.send(post(server.url, b"x"))
@@ -410,4 +411,65 @@ async def test_large_bodies_both_ways(engine: str, server: FaultServer) -> None:
     finally:
         await transport.aclose()
     assert server.requests[0].body == big
+    assert server.requests[1].body == b"x"
+    assert server.connections == 1
+
+
+LARGE = 1 << 20  # over the size from which the default engine reads bodies past h11
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(lambda: reset_mid_body(partial=b"a" * 300_000, total=LARGE), id="reset"),
+        pytest.param(lambda: stall_mid_body(0, partial=b"a" * 300_000, total=LARGE), id="eof"),
+    ],
+)
+async def test_large_body_cut_short(engine: str, server: FaultServer, fault: Any) -> None:
+    server.script(fault(), ok(b"next"))
+    transport = make_transport(engine, max_pool_connections=1)
+    try:
+        response = await transport.send(post(server.url))
+        with pytest.raises(EndpointConnectionError):
+            await response.read()
+        await response.aclose()
+        response = await transport.send(post(server.url))
+        assert await response.read() == b"next"
+        await response.aclose()
+    finally:
+        await transport.aclose()
+    assert server.connections == 2  # the cut connection is never pooled again
+
+
+async def test_large_body_stall_is_a_read_timeout(engine: str, server: FaultServer) -> None:
+    server.script(stall_mid_body(5, partial=b"a" * 300_000, total=LARGE), ok(b"next"))
+    transport = make_transport(engine, read_timeout=0.3, max_pool_connections=1)
+    try:
+        response = await transport.send(post(server.url))
+        start = time.monotonic()
+        with pytest.raises(ReadTimeoutError):
+            await response.read()
+        assert time.monotonic() - start < 3
+        await response.aclose()
+        response = await transport.send(post(server.url))
+        assert await response.read() == b"next"
+        await response.aclose()
+    finally:
+        await transport.aclose()
+    assert server.connections == 2
+
+
+async def test_large_bodies_keep_a_connection_in_sync(engine: str, server: FaultServer) -> None:
+    """Large and small answers alternating on one connection: every body exact."""
+    sizes = [LARGE + 7, 5, 300_000, 0, LARGE, 3]
+    bodies = [bytes([n % 251]) * size for n, size in enumerate(sizes)]
+    server.script(*(ok(body) for body in bodies))
+    transport = make_transport(engine, max_pool_connections=1)
+    try:
+        for body in bodies:
+            response = await transport.send(post(server.url))
+            assert await response.read() == body
+            await response.aclose()
+    finally:
+        await transport.aclose()
     assert server.connections == 1
