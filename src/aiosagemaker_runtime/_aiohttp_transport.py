@@ -6,7 +6,8 @@ translates its library's exceptions in one place (:func:`translate_error`).
 
 aiohttp is imported, and its session created, on the first request: the import loads
 a CA bundle (blocking I/O, done in a worker thread) and a session belongs to the
-running loop.
+running loop. An ``AWS_CA_BUNDLE`` context is built (in a worker thread) only when the
+first request that needs TLS (an ``https`` origin or proxy) is made.
 """
 
 from __future__ import annotations
@@ -185,14 +186,19 @@ class AiohttpTransport:
             raise ImportError(_INSTALL_HINT)
         self._config = config
         self._session: Any = None
-        self._proxies: dict[str, tuple[Any, Any]] = {}
+        #: Per origin: (proxy URL, proxy auth, ``ssl=`` argument of its requests).
+        self._origins: dict[str, tuple[Any, Any, Any]] = {}
+        #: ``ssl=`` for requests that use TLS, once built: the ``AWS_CA_BUNDLE`` context,
+        #: else ``True`` (aiohttp's default verifying context).
+        self._tls: Any = None
         self._closed = False
         self._lock = anyio.Lock()
+        self._tls_lock = anyio.Lock()
 
-    def _prepare(self) -> Any:
+    @staticmethod
+    def _prepare() -> None:
         if _aiohttp is None:
             _import_aiohttp()
-        return ssl_context_from_env()
 
     async def _start(self) -> Any:
         try:
@@ -206,13 +212,12 @@ class AiohttpTransport:
             if self._closed:
                 raise RuntimeError("the client has been closed")
             if self._session is None:
-                ssl_context = await anyio.to_thread.run_sync(self._prepare)
+                await anyio.to_thread.run_sync(self._prepare)
                 aiohttp = _aiohttp
                 config = self._config
+                # TLS settings go with each request (see _origin): ssl=True here.
                 connector = aiohttp.TCPConnector(
-                    limit=config.max_pool_connections,
-                    limit_per_host=0,
-                    ssl=ssl_context if ssl_context is not None else True,
+                    limit=config.max_pool_connections, limit_per_host=0, ssl=True
                 )
                 self._session = aiohttp.ClientSession(
                     connector=connector,
@@ -239,9 +244,9 @@ class AiohttpTransport:
             session = await self._start()
         url = request.url
         origin = url[: url.find("/", 8)]
-        proxy = self._proxies.get(origin)
-        if proxy is None:
-            proxy = self._proxies[origin] = await anyio.to_thread.run_sync(_env_proxy, origin)
+        settings = self._origins.get(origin)
+        if settings is None:
+            settings = await self._origin(origin)
         try:
             response = await session._request(
                 request.method,
@@ -249,8 +254,9 @@ class AiohttpTransport:
                 headers=request.headers,
                 data=request.body,
                 allow_redirects=False,
-                proxy=proxy[0],
-                proxy_auth=proxy[1],
+                proxy=settings[0],
+                proxy_auth=settings[1],
+                ssl=settings[2],
             )
         except Exception as error:
             mapped = translate_error(error, url)
@@ -262,6 +268,34 @@ class AiohttpTransport:
         except BaseException:
             response.close()
             raise
+
+    async def _origin(self, origin: str) -> tuple[Any, Any, Any]:
+        """``(proxy URL, proxy auth, ssl)`` for ``origin``, looked up once (in a worker thread).
+
+        ``ssl`` is the TLS setting when the origin or its proxy is ``https`` (what the
+        connector used to carry for every request), else ``True`` (unused: no TLS).
+        """
+        proxy, proxy_auth = await anyio.to_thread.run_sync(_env_proxy, origin)
+        tls: Any = True
+        if origin.startswith("https:") or (proxy is not None and proxy.scheme == "https"):
+            tls = self._tls
+            if tls is None:
+                tls = await self._tls_setting()
+        settings = self._origins[origin] = (proxy, proxy_auth, tls)
+        return settings
+
+    async def _tls_setting(self) -> Any:
+        """The ``AWS_CA_BUNDLE`` context (else ``True``), built once, by the first caller.
+
+        Stored only when finished: a caller cancelled during the build leaves it unset
+        (or set), and the next one builds it or uses it.
+        """
+        async with self._tls_lock:
+            tls = self._tls
+            if tls is None:
+                context = await anyio.to_thread.run_sync(ssl_context_from_env)
+                tls = self._tls = context if context is not None else True
+            return tls
 
     async def aclose(self) -> None:
         """Close the session and its connections (idempotent)."""

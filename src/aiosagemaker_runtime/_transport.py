@@ -21,8 +21,10 @@ place where their exceptions become the library's
   ``ParamValidationError``, which is not retried.
 
 The owned engine is set up lazily, in a worker thread, on the first request: importing
-httpcore2 and loading the CA bundle take tens of milliseconds of blocking I/O that
-belong neither in client creation nor on the event loop.
+httpcore2 takes tens of milliseconds of blocking I/O that belong neither in client
+creation nor on the event loop. The TLS context (loading the CA bundle: another 30-60 ms)
+is built, also in a worker thread, only when the first connection to an ``https`` origin
+is opened, so a client of a plain ``http`` endpoint (e.g. a local one) never builds one.
 """
 
 from __future__ import annotations
@@ -454,18 +456,21 @@ class DirectResponse:
 
 
 class _DirectPool:
-    """httpcore2 HTTP/1.1 connections: an idle deque per origin, a semaphore for the limit."""
+    """httpcore2 HTTP/1.1 connections: an idle deque per origin, a semaphore for the limit.
+
+    The TLS context is built on the first new connection to an ``https`` origin (see
+    :meth:`_tls_context`); ``http`` connections get none.
+    """
 
     KEEPALIVE_EXPIRY = 20.0
     URL_CACHE_SIZE = 256
 
-    def __init__(
-        self, httpcore2: Any, limit: int, ssl_context: Any, timeout: dict[str, Any]
-    ) -> None:
+    def __init__(self, httpcore2: Any, limit: int, timeout: dict[str, Any]) -> None:
         self._httpcore2 = httpcore2
         self._connection = httpcore2.AsyncHTTPConnection
         self._request = httpcore2.Request
-        self._ssl_context = ssl_context
+        self._tls: ssl.SSLContext | None = None
+        self._tls_lock = anyio.Lock()
         self._slots = anyio.Semaphore(limit)
         self._idle: dict[tuple[bytes, bytes, int | None], deque[Any]] = {}
         self._urls: dict[str, tuple[Any, Any, tuple[bytes, bytes, int | None], bytes]] = {}
@@ -495,9 +500,33 @@ class _DirectPool:
                 return conn
             with anyio.CancelScope(shield=True):
                 await conn.aclose()
+        ssl_context = None
+        if key[0] == b"https":
+            ssl_context = self._tls
+            if ssl_context is None:
+                ssl_context = await self._tls_context()
         return self._connection(
-            origin, ssl_context=self._ssl_context, keepalive_expiry=self.KEEPALIVE_EXPIRY
+            origin, ssl_context=ssl_context, keepalive_expiry=self.KEEPALIVE_EXPIRY
         )
+
+    async def _tls_context(self) -> ssl.SSLContext:
+        """The TLS context, built once (in a worker thread) by the first caller.
+
+        Concurrent first connections wait for that one build. It is stored only when
+        finished: a caller cancelled meanwhile leaves it unset (or set, if the build
+        completed), and the next caller builds it or uses it.
+        """
+        async with self._tls_lock:
+            context = self._tls
+            if context is None:
+                context = await anyio.to_thread.run_sync(self._build_tls)
+                self._tls = context
+            return context
+
+    def _build_tls(self) -> ssl.SSLContext:
+        """``AWS_CA_BUNDLE``, else httpcore2's (``SSL_CERT_*``, else the system's CAs). Blocking."""
+        context: ssl.SSLContext = ssl_context_from_env() or self._httpcore2.default_ssl_context()
+        return context
 
     async def release(self, conn: Any, key: tuple[bytes, bytes, int | None]) -> None:
         """Back into the pool when idle; closed otherwise (or after ``aclose``)."""
@@ -622,12 +651,14 @@ class HttpxTransport:
         self._family = family
         return client
 
-    def _prepare_direct(self) -> tuple[Any, Any] | None:
-        """``(httpcore2, ssl context)`` for the direct engine; ``None`` when proxies apply."""
+    def _prepare_direct(self) -> Any:
+        """httpcore2 for the direct engine; ``None`` when proxies apply.
+
+        No TLS context here: the pool builds one on its first ``https`` connection.
+        """
         if _environment_has_proxies():
             return None
-        httpcore2 = _load_httpcore2()
-        return httpcore2, ssl_context_from_env() or httpcore2.default_ssl_context()
+        return _load_httpcore2()
 
     async def _start(self) -> None:
         async with self._lock:
@@ -635,13 +666,12 @@ class HttpxTransport:
                 raise RuntimeError("the client has been closed")
             if self._client is not None or self._direct is not None:
                 return
-            prepared = await anyio.to_thread.run_sync(self._prepare_direct)
-            if prepared is None:
+            httpcore2 = await anyio.to_thread.run_sync(self._prepare_direct)
+            if httpcore2 is None:
                 self._client = await anyio.to_thread.run_sync(self._create_client)
             else:
-                httpcore2, ssl_context = prepared
                 self._direct = _DirectPool(
-                    httpcore2, self._config.max_pool_connections, ssl_context, self._timeout
+                    httpcore2, self._config.max_pool_connections, self._timeout
                 )
 
     async def send(self, request: HTTPRequest) -> DirectResponse | HttpxResponse:
