@@ -15,7 +15,6 @@ The standard library is the one AWS SDKs implement: ``isSet``, ``not``,
 
 from __future__ import annotations
 
-import gzip
 import importlib.util
 import json
 import re
@@ -67,6 +66,8 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_bytes())
     gz = path.with_name(path.name + ".gz")
     if gz.is_file():
+        import gzip  # botocore's rule sets (a fallback: ours are generated); not partitions
+
         return json.loads(gzip.decompress(gz.read_bytes()))
     raise FileNotFoundError(str(path))
 

@@ -18,7 +18,6 @@ only header and URI members and a blob payload, a handful of attribute reads.
 from __future__ import annotations
 
 import base64
-import calendar
 import datetime as _dt
 import decimal
 import enum
@@ -28,7 +27,6 @@ import operator
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from email.utils import formatdate
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -73,11 +71,17 @@ def format_timestamp(value: Any, timestamp_format: str) -> Any:
         if moment.microsecond:
             return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # calendar and email.utils (several ms of import) are imported here, when a request
+    # first holds a timestamp: most never do.
+    import calendar
+
     seconds = calendar.timegm(moment.timetuple())
     if fmt == "unixtimestamp":
         if moment.microsecond:
             return (seconds * 10**6 + moment.microsecond) / 10**6
         return seconds
+    from email.utils import formatdate
+
     return formatdate(seconds, usegmt=True)
 
 
@@ -176,6 +180,8 @@ def _header_value_writer(
         fmt = timestamp_format or (spec.timestamp_format if spec is not None else "") or "rfc822"
 
         def timestamp_header(value: Any) -> str:
+            import calendar  # see format_timestamp
+
             # botocore drops sub-second precision in headers, whatever the format.
             seconds = calendar.timegm(_to_aware(value).timetuple())
             return str(format_timestamp(seconds, fmt))

@@ -1,0 +1,72 @@
+"""Cold start: ``import aiosagemaker_runtime`` leaves out what a plain call does not need.
+
+Each module below is imported by our code only where it is used (error bodies, timestamps,
+endpoint rule sets, compressed data files). The check runs in a fresh interpreter; a
+module that the third-party packages we import load by themselves (pydantic, anyio) is
+not held against us, so a dependency upgrade cannot make this test fail.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from aiosagemaker_runtime import _rules
+from aiosagemaker_runtime._errors_parse import _body_text, _reason
+from aiosagemaker_runtime._serialize import format_timestamp
+
+#: Imported lazily by our modules (and by nothing else the package imports).
+LAZY = (
+    "aiosagemaker_runtime._rules",  # endpoint rule sets: first endpoint resolution
+    "html",  # _errors_parse: HTML error bodies (html.entities comes with it)
+    "html.entities",
+    "http",  # _errors_parse: reason phrases of error statuses
+    "email.utils",  # _serialize: RFC 822 timestamps
+    "calendar",  # _serialize: rfc822 / unixTimestamp timestamps
+    "gzip",  # _rules: compressed botocore data files
+)
+
+_PROBE = """
+import json, sys
+import asyncio
+import anyio, anyio.to_thread, pydantic, pydantic_core, typing_extensions
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
+baseline = set(sys.modules)
+import aiosagemaker_runtime
+print(json.dumps({"baseline": sorted(baseline), "after": sorted(sys.modules)}))
+"""
+
+
+def _modules_after_import() -> tuple[set[str], set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True, timeout=120
+    )
+    result = json.loads(done.stdout)
+    return set(result["baseline"]), set(result["after"])
+
+
+def test_import_leaves_lazy_modules_unloaded() -> None:
+    baseline, after = _modules_after_import()
+    assert "aiosagemaker_runtime._generated.client" in after
+    # Our dependencies do not load these themselves: the check below is not vacuous.
+    assert {"aiosagemaker_runtime._rules", "html", "gzip"}.isdisjoint(baseline)
+    loaded = [name for name in LAZY if name in after and name not in baseline]
+    assert loaded == [], f"imported with the package: {loaded}"
+
+
+# The lazily imported code paths still work (in this process, whatever is loaded).
+
+
+def test_lazy_paths_work() -> None:
+    assert _body_text(b"<html><p>a &amp; b</p></html>") == "a & b"
+    assert _reason(503) == "Service Unavailable"
+    assert format_timestamp(0, "rfc822") == "Thu, 01 Jan 1970 00:00:00 GMT"
+    assert format_timestamp(1.5, "unixTimestamp") == 1.5
+
+
+def test_read_json_gz(tmp_path: Path) -> None:
+    (tmp_path / "rules.json.gz").write_bytes(gzip.compress(b'{"version": "1.0"}'))
+    assert _rules._read_json(tmp_path / "rules.json") == {"version": "1.0"}
