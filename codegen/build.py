@@ -426,6 +426,12 @@ class _Builder:
                 args.append((key, repr(bound)))
             elif isinstance(bound, float) and bound.is_integer():
                 args.append((key, repr(int(bound))))
+        if shape.type == "string" and shape.pattern is not None:
+            with contextlib.suppress(javaregex.RegexError):  # reported by check_shape
+                args.append(("pattern", _raw_regex(javaregex.translate(shape.pattern))))
+        if shape.type == "string" and shape.enum:
+            values = ", ".join(_literal_str(v) for v in shape.enum)
+            args.append(("enum", f"({values},)"))
         if shape.exception:
             if shape.status_code:
                 args.append(("status_code", repr(shape.status_code)))

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,7 +31,9 @@ from ._config import ClientConfig
 from ._credentials import CredentialResolver
 from ._endpoints import aresolve_endpoint, aresolve_region
 from ._exceptions import ServiceError, TransportError
+from ._fastinput import construct_if_plain
 from ._http import HTTPRequest, HTTPResponse, Transport
+from ._ids import uuid4_str
 from ._retry import RetryStrategy
 from ._signing import EMPTY_SHA256, sign_request
 from ._spec import OperationSpec, ServiceSpec
@@ -56,10 +57,12 @@ def build_input(operation: OperationSpec, input: Any, params: Mapping[str, Any])
         if input is not None or params:
             raise TypeError(f"{operation.name} takes no input")
         return None
-    cls = operation.shapes[operation.input].cls
+    shape = operation.shapes[operation.input]
+    cls = shape.cls
     assert cls is not None
     if input is None:
-        return cls(**params)
+        built = construct_if_plain(shape, operation.shapes, params)
+        return cls(**params) if built is None else built
     if params:
         raise TypeError(
             f"{operation.name}: pass either an input model or keyword arguments, not both"
@@ -144,7 +147,7 @@ class Pipeline:
         sha256 = payload_sha256(body)
         base_headers = request.headers
         base_headers.append(self._user_agent)
-        base_headers.append(("amz-sdk-invocation-id", str(uuid.uuid4())))
+        base_headers.append(("amz-sdk-invocation-id", uuid4_str()))
         method = request.method
         url = request.url
         retry = self.retry

@@ -15,6 +15,7 @@ is never refused because the service returned a value outside the model's constr
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import AsyncIterable, Iterator
 from typing import IO, Annotated, Any, ClassVar, NoReturn, Union, get_args
@@ -33,7 +34,10 @@ __all__ = [
     "EventStreamOutput",
     "Shape",
     "blob_payload",
+    "compiled_pattern",
+    "header_safe",
     "pattern",
+    "payload_valid",
     "raise_param_validation_error",
 ]
 
@@ -163,11 +167,15 @@ class Shape(BaseModel):
                 yield name, value
 
 
-def _java_full_match(regex: str) -> AfterValidator:
-    compiled = re.compile(regex)
+@functools.cache
+def compiled_pattern(regex: str) -> re.Pattern[str]:
+    """``regex`` compiled once, on first use (not at import: most are never needed)."""
+    return re.compile(regex)
 
+
+def _java_full_match(regex: str) -> AfterValidator:
     def check(value: str) -> str:
-        if compiled.fullmatch(value) is None:
+        if compiled_pattern(regex).fullmatch(value) is None:
             raise PydanticCustomError(
                 "pattern", "Value must fully match pattern {pattern}", {"pattern": regex}
             )
@@ -182,6 +190,11 @@ def pattern(regex: str) -> AfterValidator:
 
 
 _HEADER_UNSAFE = re.compile(r"[\r\n\x00]")
+
+
+def header_safe(value: str) -> bool:
+    """True when ``value`` has no CR, LF or NUL (may go into a header or a URI)."""
+    return _HEADER_UNSAFE.search(value) is None
 
 
 def _check_header_value(value: Any) -> Any:
@@ -206,6 +219,39 @@ def _payload_length(value: Any) -> int | None:
     return None
 
 
+def _payload_error(
+    value: Any, min_length: int | None, max_length: int | None
+) -> PydanticCustomError | None:
+    length = _payload_length(value)
+    if length is None:
+        if hasattr(value, "read") or hasattr(value, "__aiter__"):
+            return None
+        return PydanticCustomError(
+            "blob_type",
+            "Expected bytes, bytearray, memoryview, str, a binary file or an async "
+            "iterable of bytes, got {kind}",
+            {"kind": type(value).__name__},
+        )
+    if max_length is not None and length > max_length:
+        return PydanticCustomError(
+            "bytes_too_long",
+            "Blob is {length} bytes, more than the maximum of {max} bytes",
+            {"length": length, "max": max_length},
+        )
+    if min_length is not None and length < min_length:
+        return PydanticCustomError(
+            "bytes_too_short",
+            "Blob is {length} bytes, fewer than the minimum of {min} bytes",
+            {"length": length, "min": min_length},
+        )
+    return None
+
+
+def payload_valid(value: Any, min_length: int | None, max_length: int | None) -> bool:
+    """True when :func:`blob_payload` with these bounds accepts ``value`` as it is."""
+    return _payload_error(value, min_length, max_length) is None
+
+
 def blob_payload(min_length: int | None = None, max_length: int | None = None) -> Any:
     """Annotation for a payload blob input: bytes-like (kept without copying), ``str``
     (sent as UTF-8), a binary file object or an async iterable of bytes.
@@ -215,28 +261,9 @@ def blob_payload(min_length: int | None = None, max_length: int | None = None) -
     """
 
     def validate(value: Any) -> Any:
-        length = _payload_length(value)
-        if length is None:
-            if hasattr(value, "read") or hasattr(value, "__aiter__"):
-                return value
-            raise PydanticCustomError(
-                "blob_type",
-                "Expected bytes, bytearray, memoryview, str, a binary file or an async "
-                "iterable of bytes, got {kind}",
-                {"kind": type(value).__name__},
-            )
-        if max_length is not None and length > max_length:
-            raise PydanticCustomError(
-                "bytes_too_long",
-                "Blob is {length} bytes, more than the maximum of {max} bytes",
-                {"length": length, "max": max_length},
-            )
-        if min_length is not None and length < min_length:
-            raise PydanticCustomError(
-                "bytes_too_short",
-                "Blob is {length} bytes, fewer than the minimum of {min} bytes",
-                {"length": length, "min": min_length},
-            )
+        error = _payload_error(value, min_length, max_length)
+        if error is not None:
+            raise error
         return value
 
     return Annotated[BlobPayload, PlainValidator(validate)]

@@ -122,6 +122,11 @@ class ShapeSpec:
     for numbers. ``None`` when absent (or not a whole number)."""
     max: int | None = None
     """The model's ``max`` constraint, as ``min``: ``BodyBlob`` carries the payload limit."""
+    pattern: str = ""
+    """Strings: the model's ``pattern`` translated to a Python regular expression, which a
+    value must match as a whole; ``""`` when none."""
+    enum: tuple[str, ...] = ()
+    """Strings: the model's ``enum`` values; ``()`` when none."""
     cls: builtins.type[Any] | None = None
     """Pydantic class (structures, unions, events) or ServiceError subclass (errors)."""
 

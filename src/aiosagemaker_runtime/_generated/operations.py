@@ -49,18 +49,47 @@ SHAPES: dict[str, ShapeSpec] = {
         name="BodyBlob", type="blob", streaming=True, sensitive=True, max=6291456
     ),
     "CustomAttributesHeader": ShapeSpec(
-        name="CustomAttributesHeader", type="string", sensitive=True, max=1024
+        name="CustomAttributesHeader",
+        type="string",
+        sensitive=True,
+        max=1024,
+        pattern=r"[\x00-\x7f]*",
     ),
     "EnableExplanationsHeader": ShapeSpec(
-        name="EnableExplanationsHeader", type="string", min=1, max=64
+        name="EnableExplanationsHeader",
+        type="string",
+        min=1,
+        max=64,
+        pattern=r"[^\n\r\x85\u2028\u2029]*",
     ),
-    "EndpointName": ShapeSpec(name="EndpointName", type="string", max=63),
+    "EndpointName": ShapeSpec(
+        name="EndpointName", type="string", max=63, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*"
+    ),
     "ErrorCode": ShapeSpec(name="ErrorCode", type="string"),
-    "FilenameHeader": ShapeSpec(name="FilenameHeader", type="string", min=1, max=32),
-    "Header": ShapeSpec(name="Header", type="string", max=1024),
-    "InferenceComponentHeader": ShapeSpec(name="InferenceComponentHeader", type="string", max=63),
-    "InferenceId": ShapeSpec(name="InferenceId", type="string", min=1, max=64),
-    "InputLocationHeader": ShapeSpec(name="InputLocationHeader", type="string", min=1, max=1024),
+    "FilenameHeader": ShapeSpec(
+        name="FilenameHeader",
+        type="string",
+        min=1,
+        max=32,
+        pattern=r"^(?![^\n\r\x85\u2028\u2029]*\.[^\n\r\x85\u2028\u2029]*\.)[a-zA-Z0-9][a-zA-Z0-9\-_.]*$",
+    ),
+    "Header": ShapeSpec(name="Header", type="string", max=1024, pattern=r"[\x00-\x7f]*"),
+    "InferenceComponentHeader": ShapeSpec(
+        name="InferenceComponentHeader",
+        type="string",
+        max=63,
+        pattern=r"^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?$",
+    ),
+    "InferenceId": ShapeSpec(
+        name="InferenceId", type="string", min=1, max=64, pattern=r"\A[^ \t\n\x0b\f\r][ -~]*\Z"
+    ),
+    "InputLocationHeader": ShapeSpec(
+        name="InputLocationHeader",
+        type="string",
+        min=1,
+        max=1024,
+        pattern=r"^(https|s3)://([^/]+)/?([^\n\r\x85\u2028\u2029]*)$",
+    ),
     "InternalDependencyException": ShapeSpec(
         name="InternalDependencyException",
         type="structure",
@@ -510,7 +539,12 @@ SHAPES: dict[str, ShapeSpec] = {
         error_code="ModelStreamError",
         cls=ModelStreamError,
     ),
-    "NewSessionResponseHeader": ShapeSpec(name="NewSessionResponseHeader", type="string", max=256),
+    "NewSessionResponseHeader": ShapeSpec(
+        name="NewSessionResponseHeader",
+        type="string",
+        max=256,
+        pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*;[ \t\n\x0b\f\r]Expires=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+    ),
     "PartBlob": ShapeSpec(name="PartBlob", type="blob", sensitive=True),
     "PayloadPart": ShapeSpec(
         name="PayloadPart",
@@ -523,7 +557,13 @@ SHAPES: dict[str, ShapeSpec] = {
         event=True,
         cls=PayloadPart,
     ),
-    "PrefixAwareIdHeader": ShapeSpec(name="PrefixAwareIdHeader", type="string", min=1, max=64),
+    "PrefixAwareIdHeader": ShapeSpec(
+        name="PrefixAwareIdHeader",
+        type="string",
+        min=1,
+        max=64,
+        pattern=r"\A[^ \t\n\x0b\f\r][ -~]*\Z",
+    ),
     "RequestTTLSecondsHeader": ShapeSpec(
         name="RequestTTLSecondsHeader", type="integer", min=60, max=21600
     ),
@@ -553,7 +593,11 @@ SHAPES: dict[str, ShapeSpec] = {
         event_stream=True,
     ),
     "S3OutputPathExtensionHeader": ShapeSpec(
-        name="S3OutputPathExtensionHeader", type="string", min=1, max=512
+        name="S3OutputPathExtensionHeader",
+        type="string",
+        min=1,
+        max=512,
+        pattern=r"^(?!s3:|https:)[a-zA-Z0-9!_.*\x27()/\-]+$",
     ),
     "ServiceUnavailable": ShapeSpec(
         name="ServiceUnavailable",
@@ -567,16 +611,32 @@ SHAPES: dict[str, ShapeSpec] = {
         error_code="ServiceUnavailable",
         cls=ServiceUnavailable,
     ),
-    "SessionIdHeader": ShapeSpec(name="SessionIdHeader", type="string", max=256),
+    "SessionIdHeader": ShapeSpec(
+        name="SessionIdHeader", type="string", max=256, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"
+    ),
     "SessionIdOrNewSessionConstantHeader": ShapeSpec(
-        name="SessionIdOrNewSessionConstantHeader", type="string", max=256
+        name="SessionIdOrNewSessionConstantHeader",
+        type="string",
+        max=256,
+        pattern=r"^(NEW_SESSION)$|^[a-zA-Z0-9](-*[a-zA-Z0-9])*$",
     ),
     "StatusCode": ShapeSpec(name="StatusCode", type="integer"),
     "TargetContainerHostnameHeader": ShapeSpec(
-        name="TargetContainerHostnameHeader", type="string", max=63
+        name="TargetContainerHostnameHeader",
+        type="string",
+        max=63,
+        pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*",
     ),
-    "TargetModelHeader": ShapeSpec(name="TargetModelHeader", type="string", min=1, max=1024),
-    "TargetVariantHeader": ShapeSpec(name="TargetVariantHeader", type="string", max=63),
+    "TargetModelHeader": ShapeSpec(
+        name="TargetModelHeader",
+        type="string",
+        min=1,
+        max=1024,
+        pattern=r"\A[^ \t\n\x0b\f\r][ -~]*\Z",
+    ),
+    "TargetVariantHeader": ShapeSpec(
+        name="TargetVariantHeader", type="string", max=63, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*"
+    ),
     "ValidationError": ShapeSpec(
         name="ValidationError",
         type="structure",

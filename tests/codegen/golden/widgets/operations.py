@@ -48,12 +48,14 @@ __all__ = [
 ]
 
 SHAPES: dict[str, ShapeSpec] = {
-    "AccountId": ShapeSpec(name="AccountId", type="string"),
+    "AccountId": ShapeSpec(name="AccountId", type="string", pattern=r"^[0-9]{12}$"),
     "AttributeList": ShapeSpec(name="AttributeList", type="list", member="AttributeValue"),
     "AttributeMap": ShapeSpec(
         name="AttributeMap", type="map", key="AttributeName", value="AttributeValue"
     ),
-    "AttributeName": ShapeSpec(name="AttributeName", type="string"),
+    "AttributeName": ShapeSpec(
+        name="AttributeName", type="string", pattern=r"(?i:[a-z])(?i:[a-z0-9])*"
+    ),
     "AttributeValue": ShapeSpec(
         name="AttributeValue",
         type="union",
@@ -67,7 +69,15 @@ SHAPES: dict[str, ShapeSpec] = {
     ),
     "Boolean": ShapeSpec(name="Boolean", type="boolean"),
     "ByteValue": ShapeSpec(name="ByteValue", type="byte"),
-    "Color": ShapeSpec(name="Color", type="string"),
+    "Color": ShapeSpec(
+        name="Color",
+        type="string",
+        enum=(
+            "red",
+            "green",
+            "blue",
+        ),
+    ),
     "ColorList": ShapeSpec(name="ColorList", type="list", member="Color"),
     "DataStream": ShapeSpec(name="DataStream", type="blob", streaming=True),
     "Document": ShapeSpec(name="Document", type="document"),
@@ -193,7 +203,13 @@ SHAPES: dict[str, ShapeSpec] = {
     ),
     "NoteList": ShapeSpec(name="NoteList", type="list", member="String"),
     "NoteText": ShapeSpec(name="NoteText", type="string", max=100),
-    "ObjectKey": ShapeSpec(name="ObjectKey", type="string", min=1, max=1024),
+    "ObjectKey": ShapeSpec(
+        name="ObjectKey",
+        type="string",
+        min=1,
+        max=1024,
+        pattern=r"[^\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f\ud800-\uf8ff\U000f0000-\U0010ffff]+",
+    ),
     "Part": ShapeSpec(
         name="Part",
         type="structure",
@@ -208,7 +224,13 @@ SHAPES: dict[str, ShapeSpec] = {
     ),
     "PartBlob": ShapeSpec(name="PartBlob", type="blob", sensitive=True),
     "PartList": ShapeSpec(name="PartList", type="list", member="Part", min=1, max=10),
-    "PartName": ShapeSpec(name="PartName", type="string", min=2, max=16),
+    "PartName": ShapeSpec(
+        name="PartName",
+        type="string",
+        min=2,
+        max=16,
+        pattern=r"(?=(?P<_a1>[a-z]+))(?P=_a1)(?=(?P<_a2>[0-9]*))(?P=_a2)",
+    ),
     "Person": ShapeSpec(
         name="Person",
         type="structure",
@@ -402,7 +424,11 @@ SHAPES: dict[str, ShapeSpec] = {
         cls=PutWidgetResponse,
     ),
     "Quantity": ShapeSpec(name="Quantity", type="integer", min=0, max=1000),
-    "RatingText": ShapeSpec(name="RatingText", type="string"),
+    "RatingText": ShapeSpec(
+        name="RatingText",
+        type="string",
+        pattern=r"(?:(?=[a-zA-Z0-9_ \t\n\x0b\f\r])[^_]){1,10}\u2605?",
+    ),
     "SecretString": ShapeSpec(name="SecretString", type="string", sensitive=True, max=64),
     "SetWidgetNoteRequest": ShapeSpec(
         name="SetWidgetNoteRequest",
@@ -429,7 +455,13 @@ SHAPES: dict[str, ShapeSpec] = {
         cls=SetWidgetNoteResponse,
     ),
     "ShortValue": ShapeSpec(name="ShortValue", type="short"),
-    "StoreId": ShapeSpec(name="StoreId", type="string", min=1, max=64),
+    "StoreId": ShapeSpec(
+        name="StoreId",
+        type="string",
+        min=1,
+        max=64,
+        pattern=r"^(?:[A-Za-z\xaa\xb5\xba\xc0-\xd6\xd8-\xf6\xf8-\xff\u0100-\u017f\u0391-\u03a1\u03a3-\u03a9\u4e00-\u9ffc0-9\xb2-\xb3\xb9\xbc-\xbe\d_\-]|(?:(?![\x00-\xff])[^\W\d_])|(?:(?![\x00-\xff])[^\W_]))+$",
+    ),
     "StreamWidgetEventsRequest": ShapeSpec(
         name="StreamWidgetEventsRequest",
         type="structure",
@@ -478,7 +510,9 @@ SHAPES: dict[str, ShapeSpec] = {
     "String": ShapeSpec(name="String", type="string"),
     "StringList": ShapeSpec(name="StringList", type="list", member="String"),
     "TagList": ShapeSpec(name="TagList", type="list", member="TagValue", max=5),
-    "TagValue": ShapeSpec(name="TagValue", type="string", max=32),
+    "TagValue": ShapeSpec(
+        name="TagValue", type="string", max=32, pattern=r"\A[^ \t\n\x0b\f\r][ -~]*\Z"
+    ),
     "ThrottledException": ShapeSpec(
         name="ThrottledException",
         type="structure",
@@ -560,7 +594,7 @@ SHAPES: dict[str, ShapeSpec] = {
         ),
         event_stream=True,
     ),
-    "WidgetId": ShapeSpec(name="WidgetId", type="string", min=1, max=36),
+    "WidgetId": ShapeSpec(name="WidgetId", type="string", min=1, max=36, pattern=r"[0-9a-f\-]+"),
     "WidgetList": ShapeSpec(name="WidgetList", type="list", member="Widget"),
     "WidgetNotFound": ShapeSpec(
         name="WidgetNotFound",
