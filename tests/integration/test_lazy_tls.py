@@ -22,30 +22,20 @@ import httpcore2
 import pytest
 
 from aiosagemaker_runtime import (
-    ClientConfig,
     EndpointConnectionError,
     _aiohttp_transport,
     _transport,
 )
-from aiosagemaker_runtime._aiohttp_transport import AiohttpTransport
 from aiosagemaker_runtime._http import HTTPRequest, Transport
-from aiosagemaker_runtime._transport import HttpxTransport
 
+from . import test_transports
 from .servers import FaultServer, ok, stall_before_headers
 
 pytestmark = pytest.mark.anyio
 
-
-@pytest.fixture(params=["httpx", "aiohttp"])
-def engine(request: pytest.FixtureRequest, anyio_backend: str) -> str:
-    if request.param == "aiohttp" and anyio_backend != "asyncio":
-        pytest.skip("aiohttp runs under asyncio only")
-    return str(request.param)
-
-
-def make_transport(engine: str, **config: Any) -> Transport:
-    cfg = ClientConfig(**config)
-    return HttpxTransport(cfg) if engine == "httpx" else AiohttpTransport(cfg)
+# The transport suite's engine parametrisation and transport factory, shared.
+engine = test_transports.engine
+make_transport = test_transports.make_transport
 
 
 def post(url: str) -> HTTPRequest:
