@@ -33,14 +33,10 @@ LABELS = {
     "httpcore2-direct": "httpcore2, O(1) pool (prototype)",
     "transport-httpx": "our httpx2 transport alone",
     "transport-aiohttp": "our aiohttp transport alone",
-    "ours-read1m": "ours (httpx2 engine) with 1 MiB reads",
-    "ours-read256k": "ours (httpx2 engine) with 256 KiB reads",
     "proto-httpx": "ours + prototype httpcore2 O(1)-pool transport",
     "proto-aiohttp": "ours + prototype aiohttp transport (trust_env off)",
 }
 EXTRA_KINDS = (
-    "ours-read1m",
-    "ours-read256k",
     "httpcore2-direct",
     "transport-httpx",
     "transport-aiohttp",
@@ -335,20 +331,6 @@ async def open_kind(kind: str, base: str, concurrency: int) -> Client:
         return await _open_aiohttp(base, concurrency)
     if kind == "httpcore2-direct":
         return await _open_httpcore2_direct(base, concurrency)
-    if kind == "ours-read1m":
-        # Finding 3 of PROFILE.md: 1 MiB socket reads on httpcore2's HTTP/1.1 connections.
-        import httpcore2._async.http11 as http11
-
-        from .prototypes import READ_SIZE
-
-        http11.AsyncHTTP11Connection.READ_NUM_BYTES = READ_SIZE
-        return await _open_ours(base, concurrency, "httpx")
-    if kind == "ours-read256k":
-        # Variant of finding 3: 256 KiB (asyncio's own largest read) instead of 1 MiB.
-        import aiosagemaker_runtime._transport as transport_module
-
-        transport_module._LARGE_READ = 256 * 1024  # type: ignore[attr-defined]
-        return await _open_ours(base, concurrency, "httpx")
     if kind == "proto-httpx":
         return await _open_proto(base, concurrency, "httpx")
     if kind == "proto-aiohttp":

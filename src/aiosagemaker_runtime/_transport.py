@@ -30,6 +30,7 @@ is opened, so a client of a plain ``http`` endpoint (e.g. a local one) never bui
 from __future__ import annotations
 
 import os
+import sys
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from types import ModuleType
@@ -45,7 +46,15 @@ from ._exceptions import (
     ParamValidationError,
     ReadTimeoutError,
 )
-from ._http import HTTPRequest, fold_headers, safe_error_detail
+from ._http import (
+    LARGE_BODY,
+    LARGE_READ,
+    BodyBuffer,
+    HTTPRequest,
+    fold_headers,
+    large_reads,
+    safe_error_detail,
+)
 
 if TYPE_CHECKING:
     import ssl
@@ -274,8 +283,6 @@ class HttpxResponse:
         await self._response.aclose()
 
 
-_LARGE_READ = 1 << 20
-_LARGE_BODY = 1 << 18
 _LARGE_WRITE = 1 << 20
 
 
@@ -374,7 +381,7 @@ class DirectResponse:
             return self._content
         try:
             content = None
-            if self._length >= _LARGE_BODY:
+            if self._length >= LARGE_BODY:
                 content = await self._read_past_h11()
             if content is None:
                 chunks = [chunk async for chunk in self._response.stream]
@@ -394,7 +401,7 @@ class DirectResponse:
         h11 copies every received byte into its buffer and out again, and httpcore2 copies
         each piece once more: three copies of 5 MiB per call plus an event per 64 KiB
         (bench/PROFILE.md, finding 3). Here the bytes h11 already buffered are taken, the
-        rest is read from the connection's stream as it arrives and joined once, and h11's
+        rest is read from the connection's stream and copied into the final body (:class:`BodyBuffer`) as it arrives, and h11's
         reader is told how much is left, so it ends the message (and the connection is
         reused) exactly as if it had read the body itself. On any failure h11 has not
         reached the end of the message and the connection is closed, not pooled.
@@ -412,25 +419,26 @@ class DirectResponse:
             or not hasattr(buffered, "maybe_extract_at_most")
         ):
             return None
-        chunks: list[bytes | bytearray] = []
+        body = BodyBuffer(remaining)
         head = buffered.maybe_extract_at_most(remaining) if remaining else None
         if head:
-            chunks.append(head)
+            body.write(head)
             remaining -= len(head)
             reader._remaining = remaining
         read = stream.read
         timeout = self._pool.read_timeout
-        while remaining:
-            data = await read(min(remaining, _LARGE_READ), timeout=timeout)
-            if not data:
-                raise self._pool.protocol_error(
-                    "peer closed connection without sending complete message body"
-                )
-            chunks.append(data)
-            remaining -= len(data)
-            reader._remaining = remaining
+        with large_reads(getattr(getattr(stream, "_stream", None), "_transport", None)):
+            while remaining:
+                data = await read(min(remaining, LARGE_READ), timeout=timeout)
+                if not data:
+                    raise self._pool.protocol_error(
+                        "peer closed connection without sending complete message body"
+                    )
+                body.write(data)
+                remaining -= len(data)
+                reader._remaining = remaining
         state.next_event()  # EndOfMessage: h11 is done with the response
-        return b"".join(chunks)
+        return body.getvalue()
 
     async def iter_raw(self) -> AsyncIterator[bytes]:
         """Body chunks as they arrive."""
@@ -593,6 +601,12 @@ class _DirectPool:
 
 
 def _environment_has_proxies() -> bool:
+    # urllib.request costs ~10 ms to import (http.client, email): ask it only when a
+    # *_proxy variable is set or the platform keeps proxies outside the environment.
+    if sys.platform not in ("darwin", "win32") and not any(
+        name.lower().endswith("_proxy") for name in os.environ
+    ):
+        return False
     import urllib.request
 
     proxies = urllib.request.getproxies()

@@ -70,3 +70,39 @@ def test_lazy_paths_work() -> None:
 def test_read_json_gz(tmp_path: Path) -> None:
     (tmp_path / "rules.json.gz").write_bytes(gzip.compress(b'{"version": "1.0"}'))
     assert _rules._read_json(tmp_path / "rules.json") == {"version": "1.0"}
+
+
+_PROXY_PROBE = """
+import json, sys
+from aiosagemaker_runtime._transport import _environment_has_proxies
+found = _environment_has_proxies()
+print(json.dumps({"found": found, "urllib": "urllib.request" in sys.modules}))
+"""
+
+
+def _probe_proxies(env: dict[str, str]) -> dict[str, bool]:
+    import os
+
+    clean = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    done = subprocess.run(
+        [sys.executable, "-c", _PROXY_PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env={**clean, **env},
+    )
+    result: dict[str, bool] = json.loads(done.stdout)
+    return result
+
+
+def test_no_proxy_variables_no_urllib_import() -> None:
+    assert _probe_proxies({}) == {"found": False, "urllib": sys.platform in ("darwin", "win32")}
+
+
+def test_proxy_variables_found_as_urllib_finds_them() -> None:
+    assert _probe_proxies({"HTTPS_PROXY": "http://127.0.0.1:9"})["found"] is True
+    assert _probe_proxies({"all_proxy": "http://127.0.0.1:9"})["found"] is True
+    # Only NO_PROXY, or an empty value: no proxy (urllib's reading, asked in these cases).
+    assert _probe_proxies({"NO_PROXY": "127.0.0.1"})["found"] is False
+    assert _probe_proxies({"http_proxy": ""})["found"] is False
