@@ -82,3 +82,27 @@ def test_asyncio_transports_have_the_attribute() -> None:
         await server.wait_closed()
 
     asyncio.run(check())
+
+
+def test_one_large_read_at_a_time() -> None:
+    first, second = _Transport(), _Transport()
+    with large_reads(first):
+        with large_reads(second):
+            assert second.max_size == 256 * 1024  # another body is already read this way
+        assert first.max_size == LARGE_READ
+    with large_reads(second):
+        assert second.max_size == LARGE_READ
+
+
+def test_memory_is_not_touched_before_the_body_arrives() -> None:
+    """A 64 MiB buffer costs (almost) no resident memory until written."""
+
+    def rss_kib() -> int:
+        with open("/proc/self/status") as f:
+            return int(f.read().split("VmRSS:")[1].split()[0])
+
+    before = rss_kib()
+    buffer = BodyBuffer(64 << 20)
+    assert rss_kib() - before < 16 << 10
+    buffer.write(b"a" * 3)
+    assert buffer.getvalue() == b"aaa"
