@@ -168,6 +168,10 @@ class BodyBuffer:
 LARGE_BODY = 1 << 18
 #: Bytes per socket read while a large body arrives (asyncio's own is 256 KiB).
 LARGE_READ = 1 << 20
+#: One large body at a time reads 1 MiB per wakeup. With several arriving at once each
+#: wakeup brings less, and 1 MiB buffers per connection only cost memory and page faults
+#: (5 MiB at 16 at a time: ~650 -> ~1,100 faults per call).
+_large_reads_active = False
 
 
 @contextmanager
@@ -177,8 +181,7 @@ def large_reads(transport: object) -> Iterator[None]:
     The transport receives at most its ``max_size`` (256 KiB) each time the socket is
     readable, and each read costs a round of the event loop and of the engine's stream
     code: 20 of them for 5 MiB. 1 MiB reads took client CPU per 5 MiB call from ~9.9 to
-    ~8.3 ms (one request at a time) and ~13.2 to ~11.8 ms (16 at a time). Only for the
-    duration of one large body: a small answer read with a 1 MiB buffer would allocate
+    ~8.3 ms (one request at a time). Only for the duration of one large body: a small answer read with a 1 MiB buffer would allocate
     it each time. Transports without ``max_size`` (uvloop, TLS) are left as they are, and
     so is every transport while another large body is being read this way.
     """
@@ -194,9 +197,3 @@ def large_reads(transport: object) -> Iterator[None]:
     finally:
         _large_reads_active = False
         transport.max_size = default  # type: ignore[attr-defined]
-
-
-#: One large body at a time reads 1 MiB per wakeup. With several arriving at once each
-#: wakeup brings less, and 1 MiB buffers per connection only cost memory and page faults
-#: (5 MiB at 16 at a time: ~650 -> ~1,100 faults per call).
-_large_reads_active = False
