@@ -404,8 +404,8 @@ class DirectResponse:
         rest is read from the connection's stream and copied into the final body
         (:class:`BodyBuffer`) as it arrives, and h11's reader is told how much is left,
         so it ends the message (and the connection is reused) exactly as if it had read
-        the body itself. On any failure h11 has not
-        reached the end of the message and the connection is closed, not pooled.
+        the body itself. On any failure h11 has not reached the end of the message and
+        the connection is closed, not pooled.
         """
         inner: Any = getattr(self._conn, "_connection", None)
         state: Any = getattr(inner, "_h11_state", None)
