@@ -13,8 +13,7 @@ botocore is imported lazily, the first time the chain is needed.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 import anyio.to_thread
@@ -27,9 +26,8 @@ __all__ = ["CredentialResolver", "Credentials"]
 _CHECK_INTERVAL = 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """An access key, its secret and an optional session token (frozen, for one signing).
+class Credentials(NamedTuple):
+    """An access key, its secret and an optional session token (immutable, for one signing).
 
     ``repr()`` and ``str()`` never show the secret or the token.
     """
@@ -42,7 +40,8 @@ class Credentials:
         token = "None" if self.token is None else "'***'"
         return f"Credentials(access_key={self.access_key!r}, secret_key='***', token={token})"
 
-    __str__ = __repr__
+    def __str__(self) -> str:
+        return self.__repr__()
 
 
 class CredentialResolver:

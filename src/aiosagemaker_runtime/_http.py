@@ -10,8 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 __all__ = [
     "BodyBuffer",
@@ -25,8 +24,7 @@ __all__ = [
 ]
 
 
-@dataclass(slots=True)
-class HTTPRequest:
+class HTTPRequest(NamedTuple):
     """A fully built, signed request.
 
     ``url`` is absolute with its path already percent-encoded; ``headers`` are sent as

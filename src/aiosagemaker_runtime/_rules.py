@@ -19,10 +19,10 @@ import importlib.util
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlparse
 
 from ._http import remove_dot_segments
@@ -41,13 +41,12 @@ class EndpointResolutionError(Exception):
     """The rule set produced an error, or could not be evaluated."""
 
 
-@dataclass(frozen=True, slots=True)
-class RuleSetEndpoint:
+class RuleSetEndpoint(NamedTuple):
     """What an ``endpoint`` rule gives."""
 
     url: str
-    properties: Mapping[str, Any] = field(default_factory=dict)
-    headers: Mapping[str, list[str]] = field(default_factory=dict)
+    properties: Mapping[str, Any] = MappingProxyType({})
+    headers: Mapping[str, list[str]] = MappingProxyType({})
 
 
 # ----------------------------------------------------------------- data files
@@ -235,7 +234,7 @@ class _Partitions:
             (
                 p["id"],
                 p.get("regions", {}),
-                re.compile(p["regionRegex"]),
+                p["regionRegex"],
                 {**p["outputs"], "name": p["id"]},
             )
             for p in data["partitions"]
@@ -244,7 +243,9 @@ class _Partitions:
     def __call__(self, region: Any) -> dict[str, Any]:
         if isinstance(region, str):
             for _, regions, regex, outputs in self._partitions:
-                if region in regions or regex.match(region):
+                # re's own cache compiles a partition's regex only when a region
+                # is not listed (usually never: ~0.3 ms each on a cold start).
+                if region in regions or re.match(regex, region):
                     return dict(outputs)
         return dict(self._partitions[0][3])
 

@@ -27,9 +27,8 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from ._credentials import Credentials
@@ -386,8 +385,7 @@ _ERRORS: dict[str, tuple[str, int]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyResult:
+class VerifyResult(NamedTuple):
     """Outcome of :func:`verify_request`.
 
     ``status`` is ``"ok"``, ``"missing"`` (no ``Authorization`` header),

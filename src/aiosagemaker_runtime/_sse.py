@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["LineDecoder", "SSEDecoder", "ServerSentEvent"]
 
 
-@dataclass(frozen=True, slots=True)
-class ServerSentEvent:
+class ServerSentEvent(NamedTuple):
     """One server-sent event.
 
     ``event`` is the ``event:`` field (``"message"`` when absent), ``data`` the

@@ -44,9 +44,8 @@ import json
 import sys
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import anyio
 from typing_extensions import Self
@@ -67,8 +66,7 @@ R = TypeVar("R")
 _RESERVED = frozenset({"message", "code", "status_code", "request_id", "headers"})
 
 
-@dataclass(frozen=True, slots=True)
-class _Event:
+class _Event(NamedTuple):
     """How to turn one member of the event-stream union into a value or an exception."""
 
     name: str
@@ -79,8 +77,7 @@ class _Event:
     body: tuple[MemberSpec, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
+class _Plan(NamedTuple):
     shapes: Mapping[str, ShapeSpec]
     events: Mapping[str, _Event]
     errors: Mapping[str, _Event]
