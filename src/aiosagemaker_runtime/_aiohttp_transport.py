@@ -136,6 +136,12 @@ class AiohttpResponse:
         # read that waits long looks at the protocol for such an error now and then.
         # ``whole``: one received chunk as it is (readchunk), where readany() would join
         # all that is buffered, a copy that a BodyBuffer does not need (~0.5 ms per 5 MiB).
+        if not whole:
+            # Already here (a small answer arrives with its head) or the end: no wait, so
+            # no cancel scope (~10 us each, two per small call).
+            ready: bytes = stream.read_nowait()
+            if ready or stream.at_eof():
+                return ready
         timeout = self._read_timeout
         deadline = None if timeout is None else anyio.current_time() + timeout
         while True:

@@ -3,7 +3,8 @@
 A call's keyword arguments are almost always plain: ``str`` values within their lengths
 and patterns, a ``bytes`` body under the payload limit. For those, checking each value
 against the operation's :class:`~aiosagemaker_runtime._spec.ShapeSpec` constraints and
-building the model with ``model_construct`` gives the same model as validation (pydantic
+building the model without validation (as ``model_construct`` does, through
+:func:`~aiosagemaker_runtime._parse.constructor`) gives the same model as validation (pydantic
 would return these very values unchanged), for a fraction of the cost, and without
 building the model's validator at all on a script's first call (schema building and
 pydantic's plugin discovery: ~50-80 ms of cold start, bench/PROFILE.md).
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._parse import constructor
 from ._shapes import compiled_pattern, header_safe, payload_valid
 from ._spec import ShapeSpec
 
@@ -84,10 +86,11 @@ def _check_for(spec: ShapeSpec) -> Check | None:
 
 
 class _Plan:
-    __slots__ = ("checks", "cls", "required")
+    __slots__ = ("checks", "construct", "required")
 
     def __init__(self, shape: ShapeSpec, shapes: Mapping[str, ShapeSpec]) -> None:
-        self.cls = shape.cls
+        # model_construct itself resolves every default per call (~25 us per input here).
+        self.construct = constructor(shape)
         self.checks: dict[str, tuple[str, Check | None]] = {}
         for member in shape.members:
             target = shapes.get(member.target)
@@ -108,7 +111,7 @@ def construct_if_plain(
     if cached is None or cached[0] is not shape:
         cached = _plans[id(shape)] = (shape, _Plan(shape, shapes))
     plan = cached[1]
-    if plan.cls is None:
+    if plan.construct is None:
         return None
     checks = plan.checks
     values: dict[str, Any] = {}
@@ -122,4 +125,4 @@ def construct_if_plain(
         values[attr] = value
     if not plan.required.issubset(values):
         return None
-    return plan.cls.model_construct(**values)
+    return plan.construct(values)

@@ -51,7 +51,8 @@ class HTTPResponse(Protocol):
         ...
 
     async def read(self) -> bytes:
-        """The whole body. Failures while reading raise TransportError subclasses."""
+        """The whole body; the connection is released when it returns. Failures while
+        reading raise TransportError subclasses."""
         ...
 
     def iter_raw(self) -> AsyncIterator[bytes]:

@@ -216,8 +216,10 @@ class Pipeline:
                     handed_over = True
                     return output
                 content = await response.read()
+                handed_over = True  # read() released the connection: no shielded close
                 return _protocol.parse_response(operation, status, headers, content)
             content = await response.read()
+            handed_over = True
             raise _protocol.parse_error(self.service, operation, status, headers, content)
         finally:
             if not handed_over:
