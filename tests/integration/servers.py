@@ -267,6 +267,20 @@ def stall_mid_body(seconds: float, partial: bytes = b"abc", total: int = 10) -> 
     return Action(run, f"stall {seconds}s mid body")
 
 
+def trickle(body: bytes, pieces: int, pause: float) -> Action:
+    """A complete response whose body arrives in ``pieces`` parts, ``pause`` apart."""
+    head = _head(200, _with_request_id(()), len(body))
+    step = -(-len(body) // pieces)
+
+    def run(conn: _Conn) -> None:
+        conn.send(head)
+        for at in range(0, len(body), step):
+            conn.sleep(pause)
+            conn.send(body[at : at + step])
+
+    return Action(run, f"trickle {len(body)} bytes in {pieces} parts, {pause}s apart")
+
+
 def chunked(
     pieces: Iterable[bytes],
     *,

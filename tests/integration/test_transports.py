@@ -33,6 +33,7 @@ from .servers import (
     reset_mid_body,
     stall_before_headers,
     stall_mid_body,
+    trickle,
 )
 
 pytestmark = pytest.mark.anyio
@@ -457,6 +458,47 @@ async def test_large_body_stall_is_a_read_timeout(engine: str, server: FaultServ
     finally:
         await transport.aclose()
     assert server.connections == 2
+
+
+async def test_large_body_read_timeout_is_per_read(engine: str, server: FaultServer) -> None:
+    """A body slower in total than the read timeout, never idle that long: no timeout."""
+    body = bytes(range(256)) * (LARGE // 256)
+    server.script(trickle(body, pieces=6, pause=0.1))
+    transport = make_transport(engine, read_timeout=0.4, max_pool_connections=1)
+    try:
+        response = await transport.send(post(server.url))
+        start = time.monotonic()
+        assert await response.read() == body
+        assert time.monotonic() - start > 0.4  # longer than one read timeout in all
+        await response.aclose()
+    finally:
+        await transport.aclose()
+
+
+async def test_large_bodies_over_tls(
+    engine: str,
+    tls_server_context: tuple[Any, bytes],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    context, ca_pem = tls_server_context
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(ca_pem)
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
+    big = bytes(range(256)) * (5 * 4096)
+    with FaultServer(echo(), ssl_context=context) as tls_server:
+        tls_server.script(echo(), ok(b"small"))
+        transport = make_transport(engine, max_pool_connections=1)
+        try:
+            response = await transport.send(post(tls_server.url, big))
+            assert await response.read() == big
+            await response.aclose()
+            response = await transport.send(post(tls_server.url, b"x"))
+            assert await response.read() == b"small"
+            await response.aclose()
+        finally:
+            await transport.aclose()
+        assert tls_server.connections == 1
 
 
 async def test_large_bodies_keep_a_connection_in_sync(engine: str, server: FaultServer) -> None:
