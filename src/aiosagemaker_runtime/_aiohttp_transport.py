@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 from collections.abc import AsyncIterator, Mapping
+from contextlib import nullcontext
 from typing import Any
 
 import anyio
@@ -24,10 +25,9 @@ from ._config import ClientConfig
 from ._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from ._http import (
     LARGE_BODY,
-    BodyBuffer,
     HTTPRequest,
     fold_headers,
-    large_reads,
+    large_body,
     safe_error_detail,
 )
 from ._transport import ssl_context_from_env
@@ -39,6 +39,11 @@ _SKIP_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 
 #: Seconds a body read waits before looking for an error aiohttp left on the protocol.
 _POLL = 0.1
+#: Large request bodies go to aiohttp as slices of this size (see :func:`_slices`).
+_SLICE = 1 << 20
+#: aiohttp copies the first body chunk into one buffer with the request head.
+_FIRST_SLICE = 1 << 14
+_SLICED_FROM = LARGE_BODY
 
 _aiohttp: Any = None
 _yarl_url: Any = None
@@ -103,11 +108,10 @@ class AiohttpResponse:
         stream = response.content
         length = response.content_length
         large = length is not None and length >= LARGE_BODY
-        chunks: list[bytes] = []
-        body = BodyBuffer(length) if large else None
-        connection = response.connection
+        transport = getattr(response.connection, "transport", None)
         try:
-            with large_reads(getattr(connection, "transport", None) if large else None):
+            with large_body(length, transport) if large else nullcontext() as body:
+                chunks: list[bytes] = []
                 while True:
                     chunk = await self._read_chunk(stream, whole=body is not None)
                     if not chunk:
@@ -116,6 +120,7 @@ class AiohttpResponse:
                         chunks.append(chunk)
                     else:
                         body.write(chunk)
+                content = b"".join(chunks) if body is None else body.getvalue()
         except BaseException as error:
             response.close()
             if not isinstance(error, Exception):
@@ -124,7 +129,6 @@ class AiohttpResponse:
             if mapped is error:
                 raise
             raise mapped from error
-        content = b"".join(chunks) if body is None else body.getvalue()
         self._content = content
         response.release()
         return content
@@ -197,6 +201,22 @@ class AiohttpResponse:
             response.release()
         else:
             response.close()
+
+
+async def _slices(body: bytes | bytearray | memoryview) -> AsyncIterator[memoryview]:
+    """A large request body as slices of itself, sent with an explicit Content-Length.
+
+    Given the body whole, aiohttp joins it with the request head into a new buffer (a
+    copy of the body, before Python 3.12.9), and the event loop's transport then copies
+    whatever the kernel does not take at once: most of it. Slices are sent one after
+    another with a drain between them; only a small first one is joined with the head.
+    """
+    view = memoryview(body)
+    if view.itemsize != 1 or view.ndim != 1:
+        view = view.cast("B")
+    yield view[:_FIRST_SLICE]
+    for at in range(_FIRST_SLICE, len(view), _SLICE):
+        yield view[at : at + _SLICE]
 
 
 class AiohttpTransport:
@@ -275,12 +295,18 @@ class AiohttpTransport:
         settings = self._origins.get(origin)
         if settings is None:
             settings = await self._origin(origin)
+        body: Any = request.body
+        headers = request.headers
+        size = body.nbytes if isinstance(body, memoryview) else len(body)
+        if size >= _SLICED_FROM and (not isinstance(body, memoryview) or body.c_contiguous):
+            body = _slices(body)
+            headers = [*headers, ("Content-Length", str(size))]
         try:
             response = await session._request(
                 request.method,
                 _yarl_url(url, encoded=True),
-                headers=request.headers,
-                data=request.body,
+                headers=headers,
+                data=body,
                 allow_redirects=False,
                 proxy=settings[0],
                 proxy_auth=settings[1],

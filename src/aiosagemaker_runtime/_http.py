@@ -18,7 +18,7 @@ __all__ = [
     "HTTPResponse",
     "Transport",
     "fold_headers",
-    "large_reads",
+    "large_body",
     "remove_dot_segments",
     "safe_error_detail",
 ]
@@ -131,68 +131,82 @@ def remove_dot_segments(path: str) -> str:
 
 
 class BodyBuffer:
-    """A response body of known length, assembled in its final ``bytes`` object.
+    """A response body of known length, written chunk by chunk.
 
-    Joining the received chunks at the end holds the chunks and the result at once:
-    twice the body. Freed together, 10 MiB for a 5 MiB answer is enough for glibc to
-    hand the pages back to the system, and the next call faults them in again (about
-    1 ms of kernel time per MiB here; bench/PROFILE.md, "5 MiB"). Here each chunk is
-    copied into the final object as it arrives and can be freed at once, so a call
-    holds the body plus one chunk. Bytes past ``length`` are kept too (the engine
-    reports the framing error); fewer come out as a shorter ``bytes``.
+    ``preallocate``: the body is assembled in its final ``bytes`` object, each chunk
+    copied in as it arrives and freed at once. Else the chunks are kept and joined at
+    the end, holding the chunks and the result at once: twice the body, briefly. Which
+    is cheaper depends on the allocator (see :func:`large_body`). Bytes past ``length``
+    are kept too (the engine reports the framing error); fewer come out as a shorter
+    ``bytes``.
     """
 
-    __slots__ = ("_buffer", "_length", "_written")
+    __slots__ = ("_buffer", "_chunks", "_length", "_written")
 
-    def __init__(self, length: int) -> None:
+    def __init__(self, length: int, *, preallocate: bool = True) -> None:
         # BytesIO adopts a bytes object that nothing else references and writes into it
-        # in place. bytes(n) comes from calloc: fresh pages are neither zeroed nor touched
-        # here, so memory grows as the body arrives, as with a list of chunks.
-        self._buffer = io.BytesIO(bytes(length))
+        # in place. bytes(n) comes from calloc: untouched fresh pages, or a reused heap
+        # block that calloc zeroes in full.
+        self._buffer = io.BytesIO(bytes(length)) if preallocate else None
+        self._chunks: list[bytes] = []
         self._length = length
         self._written = 0
 
     def write(self, chunk: bytes | bytearray | memoryview) -> None:
-        """Append ``chunk``."""
-        self._written += self._buffer.write(chunk)
+        """Append ``chunk`` (not kept: the caller may reuse it)."""
+        if self._buffer is not None:
+            self._written += self._buffer.write(chunk)
+            return
+        self._chunks.append(chunk if type(chunk) is bytes else bytes(chunk))
+        self._written += len(chunk)
 
     def getvalue(self) -> bytes:
-        """The body: BytesIO hands over its internal object, no copy when complete."""
+        """The body; preallocated, BytesIO hands over its internal object (no copy)."""
+        buffer = self._buffer
+        if buffer is None:
+            chunks, self._chunks = self._chunks, []
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
         if self._written >= self._length:
-            return self._buffer.getvalue()
-        return self._buffer.getbuffer()[: self._written].tobytes()
+            return buffer.getvalue()
+        return buffer.getbuffer()[: self._written].tobytes()
 
 
-#: Bodies of this many bytes and more are read with :class:`BodyBuffer` and :func:`large_reads`.
+#: Bodies of this many bytes and more are read with :func:`large_body`.
 LARGE_BODY = 1 << 18
-#: Bytes per socket read while a large body arrives (asyncio's own is 256 KiB).
+#: Bytes per socket read while a large body arrives alone (asyncio's own is 256 KiB).
 LARGE_READ = 1 << 20
-#: One large body at a time reads 1 MiB per wakeup. With several arriving at once each
-#: wakeup brings less, and 1 MiB buffers per connection only cost memory and page faults
-#: (5 MiB at 16 at a time: ~650 -> ~1,100 faults per call).
-_large_reads_active = False
+#: Large bodies being received right now, by every client of the process.
+_large_bodies = 0
 
 
 @contextmanager
-def large_reads(transport: object) -> Iterator[None]:
-    """Let an asyncio selector transport read up to :data:`LARGE_READ` per wakeup, for a while.
+def large_body(length: int, transport: object) -> Iterator[BodyBuffer]:
+    """The :class:`BodyBuffer` for a large body about to arrive on ``transport``.
 
-    The transport receives at most its ``max_size`` (256 KiB) each time the socket is
-    readable, and each read costs a round of the event loop and of the engine's stream
-    code: 20 of them for 5 MiB. 1 MiB reads took client CPU per 5 MiB call from ~9.9 to
-    ~8.3 ms (one request at a time). Only for the duration of one large body: a small answer read with a 1 MiB buffer would allocate
-    it each time. Transports without ``max_size`` (uvloop, TLS) are left as they are, and
-    so is every transport while another large body is being read this way.
+    A large body arriving alone is preallocated and read 1 MiB per wakeup (an asyncio
+    selector transport's ``max_size``; others are left as they are). Joined at the end
+    instead, its chunks and the result make 10 MiB per 5 MiB answer, freed together:
+    glibc hands those pages back to the system and the next call faults them in again,
+    ~2,500 faults per call; preallocated: ~10, and the 1 MiB reads took client CPU per
+    call from ~9.9 to ~8.3 ms (bench/PROFILE.md, "5 MiB"). While several arrive at once
+    the heap stays large, a preallocated block is usually a reused one that calloc
+    zeroes in full at once, and 1 MiB buffers per connection only add memory: chunks of
+    256 KiB joined at the end cost less CPU and memory then (16 at a time: ~10.0 vs
+    ~11.5 ms per call, 64-76 vs 86 MiB peak growth; the aiohttp engine, same process).
     """
-    global _large_reads_active
-    default = getattr(transport, "max_size", None)
-    if type(default) is not int or default >= LARGE_READ or _large_reads_active:
-        yield
-        return
-    transport.max_size = LARGE_READ  # type: ignore[attr-defined]
-    _large_reads_active = True
+    global _large_bodies
+    alone = _large_bodies == 0
+    _large_bodies += 1
     try:
-        yield
+        body = BodyBuffer(length, preallocate=alone)
+        default = getattr(transport, "max_size", None) if alone else None
+        if type(default) is not int or default >= LARGE_READ:
+            yield body
+            return
+        transport.max_size = LARGE_READ  # type: ignore[attr-defined]
+        try:
+            yield body
+        finally:
+            transport.max_size = default  # type: ignore[attr-defined]
     finally:
-        _large_reads_active = False
-        transport.max_size = default  # type: ignore[attr-defined]
+        _large_bodies -= 1

@@ -51,10 +51,9 @@ from ._exceptions import (
 from ._http import (
     LARGE_BODY,
     LARGE_READ,
-    BodyBuffer,
     HTTPRequest,
     fold_headers,
-    large_reads,
+    large_body,
     safe_error_detail,
 )
 
@@ -404,7 +403,7 @@ class DirectResponse:
         each piece once more: three copies of 5 MiB per call plus an event per 64 KiB
         (bench/PROFILE.md, finding 3). Here the bytes h11 already buffered are taken, the
         rest is read from the connection's stream and copied into the final body
-        (:class:`BodyBuffer`) as it arrives, and h11's reader is told how much is left,
+        (:func:`~aiosagemaker_runtime._http.large_body`) as it arrives, and h11's reader is told how much is left,
         so it ends the message (and the connection is reused) exactly as if it had read
         the body itself. On any failure h11 has not reached the end of the message and
         the connection is closed, not pooled.
@@ -427,21 +426,20 @@ class DirectResponse:
             receive = raw.receive  # its errors are mapped below, as httpcore2 maps them
         else:  # e.g. httpcore2's own trio stream: it maps errors and gives b"" at the end
             receive = functools.partial(stream.read, timeout=None)
-        body = BodyBuffer(remaining)
-        head = buffered.maybe_extract_at_most(remaining) if remaining else None
-        if head:
-            body.write(head)
-            remaining -= len(head)
-            reader._remaining = remaining
         timeout = self._pool.read_timeout
         pool = self._pool
         # One cancel scope for the whole body whose deadline moves before each read (the
         # read timeout is per read): httpcore2's stream.read enters a fresh fail_after
         # and exception map per read, ~20 us each, 20+ reads per 5 MiB.
         with (
-            large_reads(getattr(raw, "_transport", None)),
+            large_body(remaining, getattr(raw, "_transport", None)) as body,
             anyio.CancelScope() as scope,
         ):
+            head = buffered.maybe_extract_at_most(remaining) if remaining else None
+            if head:
+                body.write(head)
+                remaining -= len(head)
+                reader._remaining = remaining
             try:
                 while remaining:
                     if timeout is not None:
@@ -458,7 +456,7 @@ class DirectResponse:
                 ) from None
             except (anyio.BrokenResourceError, anyio.ClosedResourceError) as error:
                 raise pool.read_error(error) from error  # as httpcore2 maps them
-        if remaining:
+        if remaining:  # the scope's deadline passed: no data for a whole read timeout
             raise pool.read_timeout_error("timed out reading the response body")
         state.next_event()  # EndOfMessage: h11 is done with the response
         return body.getvalue()
