@@ -43,7 +43,6 @@ _POLL = 0.1
 _SLICE = 1 << 20
 #: aiohttp copies the first body chunk into one buffer with the request head.
 _FIRST_SLICE = 1 << 14
-_SLICED_FROM = LARGE_BODY
 
 _aiohttp: Any = None
 _yarl_url: Any = None
@@ -298,7 +297,7 @@ class AiohttpTransport:
         body: Any = request.body
         headers = request.headers
         size = body.nbytes if isinstance(body, memoryview) else len(body)
-        if size >= _SLICED_FROM and (not isinstance(body, memoryview) or body.c_contiguous):
+        if size >= LARGE_BODY and (not isinstance(body, memoryview) or body.c_contiguous):
             body = _slices(body)
             headers = [*headers, ("Content-Length", str(size))]
         try:

@@ -412,6 +412,8 @@ async def test_large_bodies_both_ways(engine: str, server: FaultServer, kind: An
     finally:
         await transport.aclose()
     assert server.requests[0].body == big
+    assert server.requests[0].header("content-length") == str(len(big))
+    assert server.requests[0].header("transfer-encoding") is None
     assert server.requests[1].body == b"x"
     assert server.connections == 1
 
