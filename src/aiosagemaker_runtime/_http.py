@@ -8,6 +8,7 @@ httpx, ``_aiohttp_transport.py`` for aiohttp). Engines raise only the library's
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import NamedTuple, Protocol, runtime_checkable
@@ -175,8 +176,10 @@ class BodyBuffer:
 LARGE_BODY = 1 << 18
 #: Bytes per socket read while a large body arrives alone (asyncio's own is 256 KiB).
 LARGE_READ = 1 << 20
-#: Large bodies being received right now, by every client of the process.
+#: Large bodies being received right now, by every client of the process (event loops
+#: in several threads included, hence the lock).
 _large_bodies = 0
+_large_bodies_lock = threading.Lock()
 
 
 @contextmanager
@@ -195,8 +198,9 @@ def large_body(length: int, transport: object) -> Iterator[BodyBuffer]:
     ~11.5 ms per call, 64-76 vs 86 MiB peak growth; the aiohttp engine, same process).
     """
     global _large_bodies
-    alone = _large_bodies == 0
-    _large_bodies += 1
+    with _large_bodies_lock:
+        alone = _large_bodies == 0
+        _large_bodies += 1
     try:
         body = BodyBuffer(length, preallocate=alone)
         default = getattr(transport, "max_size", None) if alone else None
@@ -209,4 +213,5 @@ def large_body(length: int, transport: object) -> Iterator[BodyBuffer]:
         finally:
             transport.max_size = default  # type: ignore[attr-defined]
     finally:
-        _large_bodies -= 1
+        with _large_bodies_lock:
+            _large_bodies -= 1

@@ -402,11 +402,11 @@ class DirectResponse:
         h11 copies every received byte into its buffer and out again, and httpcore2 copies
         each piece once more: three copies of 5 MiB per call plus an event per 64 KiB
         (bench/PROFILE.md, finding 3). Here the bytes h11 already buffered are taken, the
-        rest is read from the connection's stream and copied into the final body
-        (:func:`~aiosagemaker_runtime._http.large_body`) as it arrives, and h11's reader is told how much is left,
-        so it ends the message (and the connection is reused) exactly as if it had read
-        the body itself. On any failure h11 has not reached the end of the message and
-        the connection is closed, not pooled.
+        rest is read from the connection's stream into the body
+        (:func:`~aiosagemaker_runtime._http.large_body`) as it arrives, and h11's reader
+        is told how much is left, so it ends the message (and the connection is reused)
+        exactly as if it had read the body itself. On any failure h11 has not reached the
+        end of the message and the connection is closed, not pooled.
         """
         inner: Any = getattr(self._conn, "_connection", None)
         state: Any = getattr(inner, "_h11_state", None)
