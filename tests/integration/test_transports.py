@@ -362,17 +362,20 @@ def tls_server_context() -> tuple[Any, bytes]:
     return context, ca.cert_pem.bytes()
 
 
-async def test_tls_verified_with_aws_ca_bundle(
-    engine: str,
-    tls_server_context: tuple[Any, bytes],
-    tmp_path: Any,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def trusted_tls(
+    tls_server_context: tuple[Any, bytes], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """The TLS server's context, its CA trusted through ``AWS_CA_BUNDLE``."""
     context, ca_pem = tls_server_context
     bundle = tmp_path / "ca.pem"
     bundle.write_bytes(ca_pem)
     monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
-    with FaultServer(ok(b"secure"), ssl_context=context) as tls_server:
+    return context
+
+
+async def test_tls_verified_with_aws_ca_bundle(engine: str, trusted_tls: Any) -> None:
+    with FaultServer(ok(b"secure"), ssl_context=trusted_tls) as tls_server:
         assert tls_server.url.startswith("https://")
         transport = make_transport(engine)
         try:
@@ -477,18 +480,9 @@ async def test_large_body_read_timeout_is_per_read(engine: str, server: FaultSer
         await transport.aclose()
 
 
-async def test_large_bodies_over_tls(
-    engine: str,
-    tls_server_context: tuple[Any, bytes],
-    tmp_path: Any,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    context, ca_pem = tls_server_context
-    bundle = tmp_path / "ca.pem"
-    bundle.write_bytes(ca_pem)
-    monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
+async def test_large_bodies_over_tls(engine: str, trusted_tls: Any) -> None:
     big = bytes(range(256)) * (5 * 4096)
-    with FaultServer(echo(), ssl_context=context) as tls_server:
+    with FaultServer(ssl_context=trusted_tls) as tls_server:
         tls_server.script(echo(), ok(b"small"))
         transport = make_transport(engine, max_pool_connections=1)
         try:
