@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -34,10 +34,12 @@ def backoff_bound(attempts: int) -> float:
 
 @dataclass
 class Counted:
-    """A client whose transport counts the attempts it was asked to send."""
+    """A client whose transport counts the attempts it was asked to send (and keeps how
+    each ended: the exception's class, or "response")."""
 
     client: SageMakerRuntimeClient
     sent: int = 0
+    outcomes: list[str] = field(default_factory=list)
 
 
 def make_client(url: str, engine: str = "httpx", **config: Any) -> Counted:
@@ -63,7 +65,13 @@ def make_client(url: str, engine: str = "httpx", **config: Any) -> Counted:
 
     async def counting_send(request: Any) -> Any:
         counted.sent += 1
-        return await send(request)
+        try:
+            response = await send(request)
+        except BaseException as error:
+            counted.outcomes.append(type(error).__name__)
+            raise
+        counted.outcomes.append("response")
+        return response
 
     transport.send = counting_send  # type: ignore[method-assign]
     return counted

@@ -300,6 +300,7 @@ def check_outcome(
     wire: int,
     sent: int,
     count_wire: bool,
+    outcomes: list[str] | None = None,
 ) -> None:
     if expect.error is None:
         assert error is None, f"{where}: expected success, got {error!r}"
@@ -313,7 +314,7 @@ def check_outcome(
     assert sent == expect.attempts, f"{where}: {sent} attempts sent, expected {expect.attempts}"
     assert sent <= MAX_ATTEMPTS
     if count_wire:
-        assert wire == sent, f"{where}: {wire} requests on the wire, {sent} sent"
+        assert wire == sent, f"{where}: {wire} requests on the wire, {sent} sent ({outcomes})"
     upper = expect.attempts * expect.wait + backoff_bound(expect.attempts) + SLACK
     assert elapsed < upper, f"{where}: took {elapsed:.2f} s (bound {upper:.2f} s)"
     assert elapsed >= expect.attempts * expect.wait * 0.9, f"{where}: too fast ({elapsed:.3f} s)"
@@ -360,6 +361,7 @@ async def run_cell(fault: Fault, op: Operation, engine: str) -> str:
             len(server.requests),
             counted.sent,
             fault.url == "server",
+            counted.outcomes,
         )
         cell = describe(error, counted.sent)
 
@@ -369,6 +371,7 @@ async def run_cell(fault: Fault, op: Operation, engine: str) -> str:
             server.default = respond(op.success)
             server.script(*[fault.action(op)] * (MAX_ATTEMPTS - 1))
             before_wire, counted.sent = len(server.requests), 0
+            counted.outcomes.clear()
             burst = Expect(None, MAX_ATTEMPTS, wait=expect.wait * (MAX_ATTEMPTS - 1) / MAX_ATTEMPTS)
             result, error, elapsed = await timed_call(op, client)
             check_outcome(
@@ -381,6 +384,7 @@ async def run_cell(fault: Fault, op: Operation, engine: str) -> str:
                 len(server.requests) - before_wire,
                 counted.sent,
                 True,
+                counted.outcomes,
             )
             cell += f"; burst of {MAX_ATTEMPTS - 1} → ok ×{MAX_ATTEMPTS}"
 
