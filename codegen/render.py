@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import build as builder
 from . import docs, ir
+from .imports import WORD
 from .spec import Model, parse_model
 
 __all__ = ["GENERATED_FILES", "find_endpoint_rules", "generate", "read_model", "render_files"]
@@ -75,7 +76,6 @@ def _models(pkg: ir.GeneratedPackage, source: str) -> str:
     out = [
         _header(source),
         f'"""Shapes of {pkg.title} as pydantic models."""\n\n',
-        "from __future__ import annotations\n\n",
         _import_block(imports) + "\n\n",
         _all([a.name for a in pkg.aliases] + [m.name for m in pkg.models]),
     ]
@@ -92,6 +92,7 @@ def _models(pkg: ir.GeneratedPackage, source: str) -> str:
                 out.append(_doc(alias.doc, 0) + "\n")
     if any(m.union for m in pkg.models):
         out.append(_UNION_CHECK)
+    pending = {m.name for m in pkg.models}
     for model in pkg.models:
         out.append(f"\n\nclass {model.name}({model.base}):\n    {_doc(model.doc, 4)}\n\n")
         if model.sensitive:
@@ -103,15 +104,16 @@ def _models(pkg: ir.GeneratedPackage, source: str) -> str:
             out.append("\n")
         for field in model.fields:
             noqa = "  # noqa: E741" if field.attr in _AMBIGUOUS else ""
+            annotation = field.annotation if field.required else f"{field.annotation} | None"
+            if pending & set(WORD.findall(annotation)):
+                annotation = f'"{annotation}"'
             if field.required:
-                out.append(
-                    f'    {field.attr}: {field.annotation} = Field(alias="{field.alias}"){noqa}\n'
-                )
+                out.append(f'    {field.attr}: {annotation} = Field(alias="{field.alias}"){noqa}\n')
             else:
                 out.append(
-                    f"    {field.attr}: {field.annotation} | None = "
-                    f'Field(default=None, alias="{field.alias}"){noqa}\n'
+                    f'    {field.attr}: {annotation} = Field(default=None, alias="{field.alias}"){noqa}\n'
                 )
+        pending.discard(model.name)
         if model.union:
             out.append(
                 '\n    @model_validator(mode="after")\n'
@@ -214,7 +216,6 @@ def _client(pkg: ir.GeneratedPackage, source: str) -> str:
     out = [
         _header(source),
         f'"""The async client of {pkg.title}."""\n\n',
-        "from __future__ import annotations\n\n",
         _import_block(pkg.client_imports) + "\n\n",
         _all(names),
     ]

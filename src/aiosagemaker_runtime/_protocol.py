@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import inspect
 import io
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
-from ._errors_parse import parse_error
 from ._exceptions import ParamValidationError
 from ._parse import deserialize_json, parse_response, parse_stream_output, request_id
 from ._serialize import (
@@ -35,7 +35,10 @@ from ._serialize import (
     _request_plan,
     serialize_request,
 )
-from ._spec import OperationSpec
+from ._spec import OperationSpec, ServiceSpec
+
+if TYPE_CHECKING:
+    from ._exceptions import ServiceError
 
 __all__ = [
     "deserialize_json",
@@ -164,3 +167,17 @@ async def prepare_input(operation: OperationSpec, input: Any) -> Any:
         construct = getattr(plan.input_cls, "model_construct", None)
         return construct(**updates) if construct is not None else _Overlay(_NO_INPUT, updates)
     return input.model_copy(update=updates)
+
+
+def parse_error(
+    service: ServiceSpec,
+    operation: OperationSpec | None,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes | bytearray | memoryview,
+) -> ServiceError:
+    """The exception for an error response: see :func:`._errors_parse.parse_error`."""
+    # Imported with the first error answer: a successful cold start never needs it.
+    from ._errors_parse import parse_error as parse
+
+    return parse(service, operation, status, headers, body)

@@ -25,7 +25,6 @@ import json
 import math
 import operator
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -33,6 +32,7 @@ from urllib.parse import quote, urlsplit
 
 from ._exceptions import ParamValidationError
 from ._http import HTTPRequest
+from ._ids import uuid4_str
 from ._parse import parse_timestamp
 from ._spec import MemberSpec, OperationSpec, ShapeSpec
 
@@ -323,7 +323,7 @@ class _Overlay:
 
 
 def _missing_tokens(plan: _RequestPlan, input: Any) -> dict[str, str]:
-    return {attr: str(uuid.uuid4()) for attr, _ in plan.idempotency if getattr(input, attr) is None}
+    return {attr: uuid4_str() for attr, _ in plan.idempotency if getattr(input, attr) is None}
 
 
 class _RequestPlan:

@@ -27,10 +27,10 @@ Contract, for both sides:
   :class:`~aiosagemaker_runtime.ServiceError` subclass.
 * All values are immutable; the runtime may cache derived plans keyed by identity.
   They are named tuples (not dataclasses: a frozen dataclass costs ~1 ms of import
-  time each, named tuples a fraction of it).
+  time each, named tuples a fraction of it), and this module's annotations are plain
+  expressions (no ``from __future__ import annotations``): as strings, ``NamedTuple``
+  compiles a ``ForwardRef`` for each field (import 2.3 -> 1.4 ms).
 """
-
-from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Mapping

@@ -45,18 +45,20 @@ import sys
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 import anyio
 from typing_extensions import Self
 
-from ._eventstream import EventStreamDecoder, Message
 from ._exceptions import ServiceError
 from ._http import HTTPResponse
 from ._spec import MemberSpec, OperationSpec, ServiceSpec, ShapeSpec
-from ._sse import LineDecoder, ServerSentEvent, SSEDecoder
 
-__all__ = ["EventStream", "ServerSentEvent"]
+if TYPE_CHECKING:
+    from ._eventstream import Message
+    from ._sse import ServerSentEvent
+
+__all__ = ["EventStream"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -192,6 +194,9 @@ class EventStream(Generic[T]):
         self._plan = _plan(operation)
         self.request_id = request_id
         """Request id of the HTTP response that carries the stream."""
+        # The decoders are imported with the first stream, not with the package.
+        from ._eventstream import EventStreamDecoder
+
         self._decoder = EventStreamDecoder()
         self._chunks: AsyncIterator[bytes] | None = None
         self._pending: deque[Message] = deque()
@@ -223,6 +228,8 @@ class EventStream(Generic[T]):
         returned at the end of the stream even without a newline. Correct for any
         split of the bytes into parts.
         """
+        from ._sse import LineDecoder
+
         decoder = LineDecoder()
         return _Iteration(self, _Reframer(self, decoder.feed, decoder.flush).next)
 
@@ -235,6 +242,8 @@ class EventStream(Generic[T]):
         it). Correct for any split of the bytes, inside UTF-8 sequences and between
         ``\\r`` and ``\\n`` included.
         """
+        from ._sse import SSEDecoder
+
         decoder = SSEDecoder()
         return _Iteration(self, _Reframer(self, decoder.feed, decoder.flush).next)
 
