@@ -19,12 +19,66 @@ import asyncio  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 
-from .kinds import _import_ours  # noqa: E402
+from .kinds import CONTENT_TYPE, ENDPOINT_NAME, _import_ours, invocations_url  # noqa: E402
+
+#: Not a client: the cold-start floor of any client with pydantic outputs (see _floor).
+FLOOR = "pydantic-floor"
+
+
+async def _floor(base: str) -> tuple[float, float, float]:
+    """The least any client whose outputs are pydantic models does on a cold start.
+
+    Imports pydantic and httpcore2, defines one input and one output model, sends one
+    request on an httpcore2 pool and builds the output without validation: no
+    signing, no validation, no endpoint rules, no retries. Returns the phase ends.
+    """
+    import httpcore2
+    from pydantic import BaseModel, ConfigDict, Field
+
+    class Input(BaseModel):
+        model_config = ConfigDict(defer_build=True, populate_by_name=True)
+        endpoint_name: str = Field(alias="EndpointName")
+        body: bytes = Field(alias="Body")
+        content_type: str | None = Field(default=None, alias="ContentType")
+
+    class Output(BaseModel):
+        model_config = ConfigDict(defer_build=True, populate_by_name=True)
+        body: bytes = Field(alias="Body")
+        content_type: str | None = Field(default=None, alias="ContentType")
+
+    t_import = time.perf_counter()
+    pool = httpcore2.AsyncConnectionPool(max_connections=1)
+    t_create = time.perf_counter()
+    body = b'{"inputs": [1, 2, 3]}'
+    request = Input.model_construct(endpoint_name=ENDPOINT_NAME, body=body)
+    response = await pool.request(
+        "POST",
+        invocations_url(base),
+        headers={"Content-Type": CONTENT_TYPE},
+        content=request.body,
+    )
+    headers = {k.decode().lower(): v.decode() for k, v in response.headers}
+    output = Output.model_construct(body=response.content, content_type=headers.get("content-type"))
+    if len(output.body) != len(body):
+        raise RuntimeError(f"floor: got {len(output.body)} bytes back, sent {len(body)}")
+    t_call = time.perf_counter()
+    await pool.aclose()
+    return t_import, t_create, t_call
 
 
 async def _run(kind: str, base: str) -> dict[str, float]:
     t_start = time.perf_counter()
     c_start = time.process_time()
+    if kind == FLOOR:
+        t_import, t_create, t_call = await _floor(base)
+        return {
+            "import_s": t_import - t_start,
+            "create_s": t_create - t_import,
+            "call_s": t_call - t_create,
+            "total_s": t_call - t_start,
+            "cpu_s": time.process_time() - c_start,
+            "modules": len(sys.modules),
+        }
     # Phase 1: imports (the kind's opener imports lazily; do it explicitly to time it).
     if kind in ("ours", "ours-aiohttp"):
         _import_ours()

@@ -30,6 +30,7 @@ LABELS = {
     "boto3-threads": "boto3 in threads",
     "httpx2": "raw httpx2",
     "aiohttp": "raw aiohttp",
+    "pydantic-floor": "floor: pydantic + httpcore2, 2 models, 1 request, nothing else",
     "httpcore2-direct": "httpcore2, O(1) pool (prototype)",
     "transport-httpx": "our httpx2 transport alone",
     "transport-aiohttp": "our aiohttp transport alone",
