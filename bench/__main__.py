@@ -46,7 +46,7 @@ LEAK_LIMIT_KIB = 1024  # RSS growth, first to last quarter of the calls, counted
 
 
 def plan(quick: bool) -> dict[str, Any]:
-    """Rounds and request counts; sized for ~1 min (quick) and ~10 min (full) on 2 cores."""
+    """Rounds and request counts; sized for ~1 min (quick) and ~5 min (full) on 2 cores."""
     if quick:
         return {
             "rounds": 3,
