@@ -1,4 +1,4 @@
-"""Benchmark runner: ``python -m bench`` (full, ~10 min) or ``python -m bench --quick`` (<1 min).
+"""Benchmark runner: ``python -m bench`` (full, ~5 min) or ``python -m bench --quick`` (<1 min).
 
 One local server process (``bench.server``); every client kind runs in its own worker
 process (``bench.worker``), kinds interleaved in rounds (order rotated per round) against
