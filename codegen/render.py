@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,14 @@ from . import docs, ir
 from .imports import WORD
 from .spec import Model, parse_model
 
-__all__ = ["GENERATED_FILES", "find_endpoint_rules", "generate", "read_model", "render_files"]
+__all__ = [
+    "GENERATED_FILES",
+    "find_endpoint_rules",
+    "forward_annotation",
+    "generate",
+    "read_model",
+    "render_files",
+]
 
 GENERATED_FILES = ("__init__.py", "client.py", "errors.py", "models.py", "operations.py")
 RULES_FILE = "endpoint_rules.json"
@@ -105,8 +113,7 @@ def _models(pkg: ir.GeneratedPackage, source: str) -> str:
         for field in model.fields:
             noqa = "  # noqa: E741" if field.attr in _AMBIGUOUS else ""
             annotation = field.annotation if field.required else f"{field.annotation} | None"
-            if pending & set(WORD.findall(annotation)):
-                annotation = f'"{annotation}"'
+            annotation = forward_annotation(annotation, pending)
             if field.required:
                 out.append(f'    {field.attr}: {annotation} = Field(alias="{field.alias}"){noqa}\n')
             else:
@@ -127,6 +134,21 @@ def _models(pkg: ir.GeneratedPackage, source: str) -> str:
         out.extend(f"{name}.model_rebuild()\n" for name in rebuild)
     return "".join(out)
 
+
+def forward_annotation(annotation: str, pending: set[str]) -> str:
+    """``annotation`` as source, quoted whole when it names a class not yet defined.
+
+    The modules are evaluated as written (no ``from __future__ import annotations``:
+    pydantic would compile and evaluate every string), so only references to a class
+    defined later, or to the class itself (reference cycles), stay strings.
+    """
+    words = set(WORD.findall(_STRING_LITERAL.sub("", annotation)))
+    if not pending & words:
+        return annotation
+    return f"'{annotation}'" if '"' in annotation else f'"{annotation}"'
+
+
+_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
 
 _UNION_CHECK = '''
 
