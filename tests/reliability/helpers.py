@@ -68,7 +68,8 @@ def make_client(url: str, engine: str = "httpx", **config: Any) -> Counted:
         try:
             response = await send(request)
         except BaseException as error:
-            counted.outcomes.append(type(error).__name__)
+            # The message names the engine's exception chain (a connect or pool timeout...).
+            counted.outcomes.append(f"{type(error).__name__}: {error}"[:300])
             raise
         counted.outcomes.append("response")
         return response
