@@ -75,6 +75,7 @@ from .helpers import (
     MAX_ATTEMPTS,
     OPERATIONS,
     READ_TIMEOUT,
+    SETTLED_CONNECT_TIMEOUT,
     Counted,
     Operation,
     backoff_bound,
@@ -341,7 +342,12 @@ async def run_cell(fault: Fault, op: Operation, engine: str) -> str:
                 await counted.client.aclose()
             return describe(error, counted.sent)
 
-        counted = make_client(server.url, engine, max_pool_connections=1)
+        counted = make_client(
+            server.url,
+            engine,
+            max_pool_connections=1,
+            connect_timeout=SETTLED_CONNECT_TIMEOUT,
+        )
         client = counted.client
         await warm_up(counted)
         # 1. every request faulty
