@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import inspect
 import io
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -35,10 +34,10 @@ from ._serialize import (
     _request_plan,
     serialize_request,
 )
-from ._spec import OperationSpec, ServiceSpec
+from ._spec import OperationSpec
 
 if TYPE_CHECKING:
-    from ._exceptions import ServiceError
+    from ._errors_parse import parse_error
 
 __all__ = [
     "deserialize_json",
@@ -169,15 +168,11 @@ async def prepare_input(operation: OperationSpec, input: Any) -> Any:
     return input.model_copy(update=updates)
 
 
-def parse_error(
-    service: ServiceSpec,
-    operation: OperationSpec | None,
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes | bytearray | memoryview,
-) -> ServiceError:
-    """The exception for an error response: see :func:`._errors_parse.parse_error`."""
-    # Imported with the first error answer: a successful cold start never needs it.
-    from ._errors_parse import parse_error as parse
+def __getattr__(name: str) -> Any:
+    # parse_error comes with the first error answer: a successful call never needs it.
+    if name == "parse_error":
+        from ._errors_parse import parse_error
 
-    return parse(service, operation, status, headers, body)
+        globals()["parse_error"] = parse_error
+        return parse_error
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
