@@ -25,12 +25,17 @@ from .kinds import CONTENT_TYPE, ENDPOINT_NAME, _import_ours, invocations_url  #
 FLOOR = "pydantic-floor"
 
 
-async def _floor(base: str) -> tuple[float, float, float]:
+#: When a cold start's phases ended: import, create, call (perf_counter), and the CPU
+#: clock at the end of the call (process_time).
+Phases = tuple[float, float, float, float]
+
+
+async def _floor(base: str) -> Phases:
     """The least any client whose outputs are pydantic models does on a cold start.
 
     Imports pydantic and httpcore2, defines one input and one output model, sends one
     request on an httpcore2 pool and builds the output without validation: no
-    signing, no validation, no endpoint rules, no retries. Returns the phase ends.
+    signing, no validation, no endpoint rules, no retries.
     """
     import httpcore2
     from pydantic import BaseModel, ConfigDict, Field
@@ -62,23 +67,13 @@ async def _floor(base: str) -> tuple[float, float, float]:
     if len(output.body) != len(body):
         raise RuntimeError(f"floor: got {len(output.body)} bytes back, sent {len(body)}")
     t_call = time.perf_counter()
+    c_call = time.process_time()
     await pool.aclose()
-    return t_import, t_create, t_call
+    return t_import, t_create, t_call, c_call
 
 
-async def _run(kind: str, base: str) -> dict[str, float]:
-    t_start = time.perf_counter()
-    c_start = time.process_time()
-    if kind == FLOOR:
-        t_import, t_create, t_call = await _floor(base)
-        return {
-            "import_s": t_import - t_start,
-            "create_s": t_create - t_import,
-            "call_s": t_call - t_create,
-            "total_s": t_call - t_start,
-            "cpu_s": time.process_time() - c_start,
-            "modules": len(sys.modules),
-        }
+async def _client(kind: str, base: str) -> Phases:
+    """Import, create and call one client kind through its bench opener."""
     # Phase 1: imports (the kind's opener imports lazily; do it explicitly to time it).
     if kind in ("ours", "ours-aiohttp"):
         _import_ours()
@@ -104,6 +99,14 @@ async def _run(kind: str, base: str) -> dict[str, float]:
     t_call = time.perf_counter()
     c_call = time.process_time()
     await client.close()
+    return t_import, t_create, t_call, c_call
+
+
+async def _run(kind: str, base: str) -> dict[str, float]:
+    t_start = time.perf_counter()
+    c_start = time.process_time()
+    phases = _floor(base) if kind == FLOOR else _client(kind, base)
+    t_import, t_create, t_call, c_call = await phases
     return {
         "import_s": t_import - t_start,
         "create_s": t_create - t_import,
