@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .kinds import EXTRA_KINDS, KINDS, LABELS, bench_environment
+from .kinds import EXTRA_KINDS, FLOOR, KINDS, LABELS, bench_environment
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -35,9 +35,7 @@ MIB = 1024 * 1024
 SIZE_LABEL = {KIB: "1 KiB", 5 * MIB: "5 MiB"}
 CONCURRENCIES = (1, 16, 128)
 OURS = ("ours", "ours-aiohttp")
-# "pydantic-floor" is not a client: what any client with pydantic outputs pays (see
-# bench.coldstart._floor); measured beside ours to show how far from that limit we are.
-COLD_KINDS = ("ours", "aiobotocore", "httpx2", "pydantic-floor")
+COLD_KINDS = ("ours", "aiobotocore", "httpx2")
 LEAK_CALLS = 20_000
 LEAK_LIMIT_KIB = 1024  # RSS growth, first to last quarter of the calls, counted as a leak
 
@@ -484,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_cold:
             cold_kinds = [k for k in COLD_KINDS if k in kinds]
             if "ours" in kinds and "httpx2" in kinds:
-                cold_kinds.append("pydantic-floor")
+                cold_kinds.append(FLOOR)
             # Byte-compile our package first (an installed wheel has its .pyc files), then
             # one discarded run per kind so every library's bytecode and the OS page cache
             # are warm: "cold" means a fresh interpreter, not a cold disk.
@@ -701,9 +699,9 @@ def render(
                 "info",
             ]
         )
-    if "pydantic-floor" + production in cold:
-        floor = cold_ratio("pydantic-floor", "httpx2", production)
-        ours_vs_floor = cold_ratio("ours", "pydantic-floor", production)
+    if FLOOR + production in cold:
+        floor = cold_ratio(FLOOR, "httpx2", production)
+        ours_vs_floor = cold_ratio("ours", FLOOR, production)
         rows.append(
             [
                 "(not a target) cold start floor of any client with pydantic outputs "
@@ -816,7 +814,7 @@ def render(
         )
         rows = []
         for variant in ("", "/no-trio"):
-            for kind in COLD_KINDS:
+            for kind in (*COLD_KINDS, FLOOR):
                 runs = cold.get(kind + variant)
                 if not runs:
                     continue

@@ -19,11 +19,13 @@ import asyncio  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 
-from .kinds import CONTENT_TYPE, ENDPOINT_NAME, _import_ours, invocations_url  # noqa: E402
-
-#: Not a client: the cold-start floor of any client with pydantic outputs (see _floor).
-FLOOR = "pydantic-floor"
-
+from .kinds import (  # noqa: E402
+    CONTENT_TYPE,
+    ENDPOINT_NAME,
+    FLOOR,
+    _import_ours,
+    invocations_url,
+)
 
 #: When a cold start's phases ended: import, create, call (perf_counter), and the CPU
 #: clock at the end of the call (process_time).

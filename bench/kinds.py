@@ -21,6 +21,10 @@ ACCESS_KEY = "AKIDBENCHEXAMPLE0000"
 SECRET_KEY = "bench/secret/key/not/a/real/one/0000000"
 CONTENT_TYPE = "application/json"
 
+#: Not a client: the cold-start floor of any client with pydantic outputs
+#: (bench.coldstart._floor), measured beside ours to show how far from that limit we are.
+FLOOR = "pydantic-floor"
+
 # Kinds in report order. "ours" is the default engine (httpx2).
 KINDS = ("ours", "ours-aiohttp", "aiobotocore", "boto3-threads", "httpx2", "aiohttp")
 LABELS = {
@@ -30,7 +34,7 @@ LABELS = {
     "boto3-threads": "boto3 in threads",
     "httpx2": "raw httpx2",
     "aiohttp": "raw aiohttp",
-    "pydantic-floor": "floor: pydantic + httpcore2, 2 models, 1 request, nothing else",
+    FLOOR: "floor: pydantic + httpcore2, 2 models, 1 request, nothing else",
     "httpcore2-direct": "httpcore2, O(1) pool (prototype)",
     "transport-httpx": "our httpx2 transport alone",
     "transport-aiohttp": "our aiohttp transport alone",
