@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 
 from botocore.eventstream import EventStreamBuffer
 
-from aiosagemaker_runtime._eventstream import EventStreamDecoder, encode_message
+from aiosagemaker_runtime._protocol.eventstream import EventStreamDecoder, encode_message
 
 HEADERS = (
     (":event-type", "PayloadPart"),

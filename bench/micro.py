@@ -46,7 +46,11 @@ def main(argv: list[str] | None = None) -> None:
     from aiosagemaker_runtime._credentials import Credentials
     from aiosagemaker_runtime._generated.models import InvokeEndpointInput
     from aiosagemaker_runtime._generated.operations import INVOKE_ENDPOINT
-    from aiosagemaker_runtime._protocol import parse_response, prepare_input, serialize_request
+    from aiosagemaker_runtime._protocol.rest_json import (
+        parse_response,
+        prepare_input,
+        serialize_request,
+    )
     from aiosagemaker_runtime._signing import sign_request
 
     body = make_body(args.size)

@@ -76,13 +76,13 @@ _IMPORTABLE = {
     "model_validator": "pydantic",
     "PydanticCustomError": "pydantic_core",
     "Self": "typing_extensions",
-    "HEADER_VALUE": "aiosagemaker_runtime._shapes",
-    "BlobPayload": "aiosagemaker_runtime._shapes",
-    "EventStreamOutput": "aiosagemaker_runtime._shapes",
-    "Shape": "aiosagemaker_runtime._shapes",
-    "blob_payload": "aiosagemaker_runtime._shapes",
-    "pattern": "aiosagemaker_runtime._shapes",
-    "EventStream": "aiosagemaker_runtime._streams",
+    "HEADER_VALUE": "aiosagemaker_runtime._protocol.shapes",
+    "BlobPayload": "aiosagemaker_runtime._protocol.shapes",
+    "EventStreamOutput": "aiosagemaker_runtime._protocol.shapes",
+    "Shape": "aiosagemaker_runtime._protocol.shapes",
+    "blob_payload": "aiosagemaker_runtime._protocol.shapes",
+    "pattern": "aiosagemaker_runtime._protocol.shapes",
+    "EventStream": "aiosagemaker_runtime._protocol.streams",
 }
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

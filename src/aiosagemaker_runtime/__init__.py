@@ -34,7 +34,7 @@ from ._generated.errors import (
     ServiceUnavailable,
     ValidationError,
 )
-from ._streams import EventStream
+from ._protocol.streams import EventStream
 from ._useragent import VERSION as __version__
 
 __all__ = [

@@ -29,7 +29,7 @@ from ._spec import OperationSpec, ServiceSpec
 from ._transport import HttpxTransport
 
 if TYPE_CHECKING:
-    from ._shapes import Shape
+    from ._protocol.shapes import Shape
 
 __all__ = ["BaseClient"]
 

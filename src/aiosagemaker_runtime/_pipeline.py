@@ -1,14 +1,14 @@
 """The request pipeline: one operation call from keyword arguments to an output model.
 
 Per call: build and validate the input model (nothing is sent for invalid input),
-read file and async-iterable payloads once (``_protocol.prepare_input``), serialize
+read file and async-iterable payloads once (``rest_json.prepare_input``), serialize
 once, hash the body once; then per attempt: copy the headers, add
 ``amz-sdk-invocation-id`` (one per call), ``amz-sdk-request: attempt=N; max=M``
 (``attempt=1`` alone on the first attempt, as botocore sends it) and
 the User-Agent, sign afresh (new ``X-Amz-Date`` and signature), send. A 2xx answer
 is read fully and parsed inside the call, so retries cover the body too, except an
 event stream, which is handed to the caller at once and owns the connection from
-then on. Error answers are read, parsed (``_protocol.parse_error``) and retried or
+then on. Error answers are read, parsed (``rest_json.parse_error``) and retried or
 raised according to ``_retry``.
 
 Logging (logger ``aiosagemaker_runtime``, DEBUG): method, URL, status, attempt and
@@ -26,18 +26,18 @@ from typing import Any
 
 import anyio
 
-from . import _protocol
 from ._config import ClientConfig
 from ._credentials import CredentialResolver
 from ._endpoints import aresolve_endpoint, aresolve_region
 from ._exceptions import ServiceError, TransportError
-from ._fastinput import construct_if_plain
 from ._http import HTTPRequest, HTTPResponse, Transport
 from ._ids import uuid4_str
+from ._protocol import rest_json
+from ._protocol.fastinput import construct_if_plain
+from ._protocol.streams import EventStream
 from ._retry import RetryStrategy
 from ._signing import EMPTY_SHA256, sign_request
 from ._spec import OperationSpec, ServiceSpec
-from ._streams import EventStream
 from ._useragent import user_agent
 
 __all__ = ["Pipeline", "build_input", "payload_sha256"]
@@ -141,8 +141,8 @@ class Pipeline:
         if region is None or endpoint is None:
             region, endpoint = await self.resolve()
         if model is not None:
-            model = await _protocol.prepare_input(operation, model)
-        request = _protocol.serialize_request(operation, model, endpoint)
+            model = await rest_json.prepare_input(operation, model)
+        request = rest_json.serialize_request(operation, model, endpoint)
         body = request.body
         sha256 = payload_sha256(body)
         base_headers = request.headers
@@ -210,17 +210,17 @@ class Pipeline:
             if 200 <= status < 300:
                 if operation.event_stream_output:
                     stream: EventStream[Any] = EventStream(
-                        response, operation, self.service, _protocol.request_id(headers)
+                        response, operation, self.service, rest_json.request_id(headers)
                     )
-                    output = _protocol.parse_stream_output(operation, status, headers, stream)
+                    output = rest_json.parse_stream_output(operation, status, headers, stream)
                     handed_over = True
                     return output
                 content = await response.read()
                 handed_over = True  # read() released the connection: no shielded close
-                return _protocol.parse_response(operation, status, headers, content)
+                return rest_json.parse_response(operation, status, headers, content)
             content = await response.read()
             handed_over = True
-            raise _protocol.parse_error(self.service, operation, status, headers, content)
+            raise rest_json.parse_error(self.service, operation, status, headers, content)
         finally:
             if not handed_over:
                 with anyio.CancelScope(shield=True):

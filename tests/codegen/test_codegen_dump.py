@@ -14,7 +14,7 @@ from botocore.parsers import create_parser
 from codegen_support import botocore_model_path
 
 from aiosagemaker_runtime._generated import operations
-from aiosagemaker_runtime._protocol import parse_response
+from aiosagemaker_runtime._protocol.rest_json import parse_response
 
 
 def botocore_parse(

@@ -6,7 +6,7 @@ import json
 from types import ModuleType
 
 from aiosagemaker_runtime import ServiceError
-from aiosagemaker_runtime._protocol import parse_error
+from aiosagemaker_runtime._protocol.rest_json import parse_error
 from aiosagemaker_runtime.errors import ModelError, ModelStreamError, ValidationError
 
 

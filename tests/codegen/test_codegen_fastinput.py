@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiosagemaker_runtime import ParamValidationError
-from aiosagemaker_runtime._fastinput import construct_if_plain
+from aiosagemaker_runtime._protocol.fastinput import construct_if_plain
 from aiosagemaker_runtime._spec import OperationSpec, ShapeSpec
 
 VALUES = st.one_of(

@@ -20,7 +20,7 @@ import pytest
 from botocore import xform_name
 from codegen_support import SEED_MODEL, botocore_model_path
 
-from aiosagemaker_runtime._protocol import serialize_request
+from aiosagemaker_runtime._protocol.rest_json import serialize_request
 
 ENDPOINT = "https://parity.example.com"
 UTC = dt.timezone.utc

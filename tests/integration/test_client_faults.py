@@ -32,7 +32,7 @@ from aiosagemaker_runtime import (
     ServiceUnavailable,
     ValidationError,
 )
-from aiosagemaker_runtime._eventstream import encode_message
+from aiosagemaker_runtime._protocol.eventstream import encode_message
 
 from .servers import (
     FaultServer,

@@ -17,7 +17,7 @@ import pytest
 from botocore.config import Config
 
 from aiosagemaker_runtime import ClientConfig, SageMakerRuntimeClient
-from aiosagemaker_runtime._eventstream import encode_message
+from aiosagemaker_runtime._protocol.eventstream import encode_message
 
 from .servers import FaultServer, Received, chunked, ok, status
 from .test_client_faults import (

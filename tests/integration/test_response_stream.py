@@ -30,9 +30,9 @@ from aiosagemaker_runtime import (
     ServiceError,
     TransportError,
 )
-from aiosagemaker_runtime._eventstream import encode_message
-from aiosagemaker_runtime._sse import ServerSentEvent
-from aiosagemaker_runtime._streams import EventStream
+from aiosagemaker_runtime._protocol.eventstream import encode_message
+from aiosagemaker_runtime._protocol.sse import ServerSentEvent
+from aiosagemaker_runtime._protocol.streams import EventStream
 
 generated = pytest.importorskip("aiosagemaker_runtime._generated.operations")
 errors = pytest.importorskip("aiosagemaker_runtime._generated.errors")

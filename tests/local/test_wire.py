@@ -10,8 +10,8 @@ import httpx2
 import pytest
 
 from aiosagemaker_runtime._credentials import Credentials
-from aiosagemaker_runtime._eventstream import EventStreamDecoder
 from aiosagemaker_runtime._http import HTTPRequest
+from aiosagemaker_runtime._protocol.eventstream import EventStreamDecoder
 from aiosagemaker_runtime._signing import sign_request
 
 from .conftest import Local

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 from integration.servers import Action, FaultServer, _Conn
 
-from aiosagemaker_runtime._eventstream import MAX_MESSAGE_LENGTH, encode_message
+from aiosagemaker_runtime._protocol.eventstream import MAX_MESSAGE_LENGTH, encode_message
 
 __all__ = [
     "EVENTSTREAM",

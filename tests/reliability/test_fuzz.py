@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiosagemaker_runtime import EventStreamError, ParamValidationError
-from aiosagemaker_runtime._eventstream import encode_message
 from aiosagemaker_runtime._generated.operations import (
     INVOKE_ENDPOINT_WITH_RESPONSE_STREAM,
     SERVICE,
 )
-from aiosagemaker_runtime._streams import EventStream
+from aiosagemaker_runtime._protocol.eventstream import encode_message
+from aiosagemaker_runtime._protocol.streams import EventStream
 from aiosagemaker_runtime.models import InvokeEndpointInput
 
 # Header-bound members of InvokeEndpointInput (Python name -> wire name) and a value

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from aiosagemaker_runtime import EventStreamError
-from aiosagemaker_runtime._eventstream import (
+from aiosagemaker_runtime._protocol.eventstream import (
     MAX_HEADERS_LENGTH,
     MAX_MESSAGE_LENGTH,
     EventStreamDecoder,

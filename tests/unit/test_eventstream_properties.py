@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiosagemaker_runtime import EventStreamError
-from aiosagemaker_runtime._eventstream import (
+from aiosagemaker_runtime._protocol.eventstream import (
     EventStreamDecoder,
     HeaderValue,
     Int8,

@@ -14,11 +14,11 @@ import pytest
 from pydantic import Field
 
 from aiosagemaker_runtime import EventStreamError, ReadTimeoutError, ServiceError
-from aiosagemaker_runtime._eventstream import encode_message
-from aiosagemaker_runtime._shapes import Shape
+from aiosagemaker_runtime._protocol.eventstream import encode_message
+from aiosagemaker_runtime._protocol.shapes import Shape
+from aiosagemaker_runtime._protocol.sse import ServerSentEvent
+from aiosagemaker_runtime._protocol.streams import EventStream
 from aiosagemaker_runtime._spec import MemberSpec, OperationSpec, ServiceSpec, ShapeSpec
-from aiosagemaker_runtime._sse import ServerSentEvent
-from aiosagemaker_runtime._streams import EventStream
 
 # -- a service with one event-stream operation, shaped like SageMaker Runtime's ---------
 

@@ -9,9 +9,9 @@ import textwrap
 import pytest
 
 from aiosagemaker_runtime import ParamValidationError
-from aiosagemaker_runtime._fastinput import construct_if_plain
 from aiosagemaker_runtime._generated.operations import INVOKE_ENDPOINT, INVOKE_ENDPOINT_ASYNC
 from aiosagemaker_runtime._pipeline import build_input
+from aiosagemaker_runtime._protocol.fastinput import construct_if_plain
 
 SHAPE = INVOKE_ENDPOINT.shapes[INVOKE_ENDPOINT.input]
 

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from aiosagemaker_runtime import _rules
-from aiosagemaker_runtime._errors_parse import _body_text, _reason
-from aiosagemaker_runtime._serialize import format_timestamp
+from aiosagemaker_runtime._protocol.errors import _body_text, _reason
+from aiosagemaker_runtime._protocol.serialize import format_timestamp
 
 #: Imported lazily by our modules (and by nothing else the package imports).
 LAZY = (

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from test_protocol_model import TABLES
 
 from aiosagemaker_runtime import ServiceError
-from aiosagemaker_runtime._errors_parse import MAX_TEXT_MESSAGE
-from aiosagemaker_runtime._protocol import parse_error
+from aiosagemaker_runtime._protocol.errors import MAX_TEXT_MESSAGE
+from aiosagemaker_runtime._protocol.rest_json import parse_error
 
 SERVICE = TABLES.service
 OP = TABLES.operations["CreateThing"]

@@ -16,7 +16,7 @@ import pydantic
 from botocore.model import ServiceModel
 
 from aiosagemaker_runtime._exceptions import ServiceError
-from aiosagemaker_runtime._shapes import Shape
+from aiosagemaker_runtime._protocol.shapes import Shape
 from aiosagemaker_runtime._spec import MemberSpec, OperationSpec, ServiceSpec, ShapeSpec
 
 ENDPOINT = "https://svc.us-east-1.amazonaws.com"

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from test_protocol_model import BOTO_MODEL_OPS, TABLES, botocore_model
 from urllib3._collections import HTTPHeaderDict
 
-from aiosagemaker_runtime._protocol import (
+from aiosagemaker_runtime._protocol.rest_json import (
     deserialize_json,
     parse_response,
     parse_stream_output,
@@ -373,7 +373,7 @@ def test_outputs_are_what_model_construct_builds() -> None:
 def test_classes_with_private_state_use_model_construct() -> None:
     import pydantic
 
-    from aiosagemaker_runtime._shapes import Shape
+    from aiosagemaker_runtime._protocol.shapes import Shape
     from aiosagemaker_runtime._spec import MemberSpec, OperationSpec, ShapeSpec
 
     class WithPrivate(Shape):

@@ -15,8 +15,8 @@ from pydantic import Field
 from test_protocol_model import ENDPOINT, TABLES, make_input
 
 from aiosagemaker_runtime import ParamValidationError
-from aiosagemaker_runtime._protocol import prepare_input, serialize_request
-from aiosagemaker_runtime._shapes import Shape, blob_payload
+from aiosagemaker_runtime._protocol.rest_json import prepare_input, serialize_request
+from aiosagemaker_runtime._protocol.shapes import Shape, blob_payload
 from aiosagemaker_runtime._spec import MemberSpec, OperationSpec, ShapeSpec
 
 LIMIT = 64

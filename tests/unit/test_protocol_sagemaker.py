@@ -15,7 +15,7 @@ from botocore.serialize import create_serializer
 from urllib3._collections import HTTPHeaderDict
 
 from aiosagemaker_runtime import ParamValidationError, ServiceError
-from aiosagemaker_runtime._protocol import (
+from aiosagemaker_runtime._protocol.rest_json import (
     parse_error,
     parse_response,
     parse_stream_output,

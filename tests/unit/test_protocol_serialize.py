@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from test_protocol_model import ENDPOINT, TABLES, botocore_model, make_input
 
 from aiosagemaker_runtime import ParamValidationError
-from aiosagemaker_runtime._protocol import serialize_request
+from aiosagemaker_runtime._protocol.rest_json import serialize_request
 
 BOTO = botocore_model()
 SERIALIZER = create_serializer("rest-json", include_validation=False)

@@ -27,7 +27,7 @@ from test_protocol_model import Tables, build, make_input
 from test_protocol_serialize import SERIALIZER, _ordered
 from urllib3._collections import HTTPHeaderDict
 
-from aiosagemaker_runtime._protocol import parse_response, serialize_request
+from aiosagemaker_runtime._protocol.rest_json import parse_response, serialize_request
 
 ENDPOINT = "https://example.us-west-2.amazonaws.com"
 SERVICES = [

@@ -1,4 +1,4 @@
-"""Lines and server-sent events out of arbitrarily split bytes (aiosagemaker_runtime._sse)."""
+"""Lines and server-sent events out of arbitrarily split bytes (aiosagemaker_runtime._protocol.sse)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aiosagemaker_runtime._sse import LineDecoder, ServerSentEvent, SSEDecoder
+from aiosagemaker_runtime._protocol.sse import LineDecoder, ServerSentEvent, SSEDecoder
 
 
 def _split(data: bytes, cuts: list[int]) -> list[bytes]:

@@ -6,7 +6,7 @@ from typing import Any, ClassVar, cast, overload
 from typing_extensions import Required, TypedDict, Unpack
 
 from aiosagemaker_runtime._client import BaseClient
-from aiosagemaker_runtime._shapes import BlobPayload
+from aiosagemaker_runtime._protocol.shapes import BlobPayload
 from aiosagemaker_runtime._spec import ServiceSpec
 
 from .models import (

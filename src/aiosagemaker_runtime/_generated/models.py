@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, TypeAlias
 
 from pydantic import Field
 
-from aiosagemaker_runtime._shapes import (
+from aiosagemaker_runtime._protocol.shapes import (
     HEADER_VALUE,
     BlobPayload,
     EventStreamOutput,
@@ -14,7 +14,7 @@ from aiosagemaker_runtime._shapes import (
     blob_payload,
     pattern,
 )
-from aiosagemaker_runtime._streams import EventStream
+from aiosagemaker_runtime._protocol.streams import EventStream
 
 __all__ = [
     "AsyncBodyBlob",

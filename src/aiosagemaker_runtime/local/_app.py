@@ -14,8 +14,8 @@ from urllib.parse import unquote
 import anyio
 import anyio.abc
 
-from .._eventstream import encode_message
 from .._exceptions import ParamValidationError
+from .._protocol.eventstream import encode_message
 from .._signing import verify_request
 from .._spec import OperationSpec
 from ._config import EndpointTarget, LocalConfig

@@ -9,7 +9,7 @@ from pydantic import JsonValue
 from typing_extensions import Required, TypedDict, Unpack
 
 from aiosagemaker_runtime._client import BaseClient
-from aiosagemaker_runtime._shapes import BlobPayload
+from aiosagemaker_runtime._protocol.shapes import BlobPayload
 from aiosagemaker_runtime._spec import ServiceSpec
 
 from .models import (

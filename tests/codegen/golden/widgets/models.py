@@ -9,7 +9,7 @@ from pydantic import Field, JsonValue, model_validator
 from pydantic_core import PydanticCustomError
 from typing_extensions import Self
 
-from aiosagemaker_runtime._shapes import (
+from aiosagemaker_runtime._protocol.shapes import (
     HEADER_VALUE,
     BlobPayload,
     EventStreamOutput,
@@ -17,7 +17,7 @@ from aiosagemaker_runtime._shapes import (
     blob_payload,
     pattern,
 )
-from aiosagemaker_runtime._streams import EventStream
+from aiosagemaker_runtime._protocol.streams import EventStream
 
 __all__ = [
     "AccountId",

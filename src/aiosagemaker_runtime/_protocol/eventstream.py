@@ -29,7 +29,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Union
 from zlib import crc32
 
-from ._exceptions import EventStreamError
+from .._exceptions import EventStreamError
 
 __all__ = [
     "MAX_HEADERS_LENGTH",

@@ -17,9 +17,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ._exceptions import ServiceError
-from ._parse import output_plan, parse_members, request_id
-from ._spec import OperationSpec, ServiceSpec, ShapeSpec
+from .._exceptions import ServiceError
+from .._spec import OperationSpec, ServiceSpec, ShapeSpec
+from .parse import output_plan, parse_members, request_id
 
 __all__ = ["parse_error"]
 

@@ -50,13 +50,13 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 import anyio
 from typing_extensions import Self
 
-from ._exceptions import ServiceError
-from ._http import HTTPResponse
-from ._spec import MemberSpec, OperationSpec, ServiceSpec, ShapeSpec
+from .._exceptions import ServiceError
+from .._http import HTTPResponse
+from .._spec import MemberSpec, OperationSpec, ServiceSpec, ShapeSpec
 
 if TYPE_CHECKING:
-    from ._eventstream import Message
-    from ._sse import ServerSentEvent
+    from .eventstream import Message
+    from .sse import ServerSentEvent
 
 __all__ = ["EventStream"]
 
@@ -127,7 +127,7 @@ def _from_json(shapes: Mapping[str, ShapeSpec], name: str, value: Any) -> Any:
     global _deserialize_json
     if _deserialize_json is None:
         try:
-            protocol = importlib.import_module("aiosagemaker_runtime._protocol")
+            protocol = importlib.import_module("aiosagemaker_runtime._protocol.rest_json")
             _deserialize_json = protocol.deserialize_json
         except (ImportError, AttributeError):
             _deserialize_json = _local_from_json
@@ -195,7 +195,7 @@ class EventStream(Generic[T]):
         self.request_id = request_id
         """Request id of the HTTP response that carries the stream."""
         # The decoders are imported with the first stream, not with the package.
-        from ._eventstream import EventStreamDecoder
+        from .eventstream import EventStreamDecoder
 
         self._decoder = EventStreamDecoder()
         self._chunks: AsyncIterator[bytes] | None = None
@@ -228,7 +228,7 @@ class EventStream(Generic[T]):
         returned at the end of the stream even without a newline. Correct for any
         split of the bytes into parts.
         """
-        from ._sse import LineDecoder
+        from .sse import LineDecoder
 
         decoder = LineDecoder()
         return _Iteration(self, _Reframer(self, decoder.feed, decoder.flush).next)
@@ -242,7 +242,7 @@ class EventStream(Generic[T]):
         it). Correct for any split of the bytes, inside UTF-8 sequences and between
         ``\\r`` and ``\\n`` included.
         """
-        from ._sse import SSEDecoder
+        from .sse import SSEDecoder
 
         decoder = SSEDecoder()
         return _Iteration(self, _Reframer(self, decoder.feed, decoder.flush).next)

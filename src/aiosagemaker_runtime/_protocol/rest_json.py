@@ -4,7 +4,7 @@ The pipeline calls, per operation call: :func:`prepare_input` (once, not per att
 then :func:`serialize_request`; on a response, :func:`parse_response` (2xx),
 :func:`parse_stream_output` (2xx of an event-stream operation) or :func:`parse_error`.
 Everything matches botocore's ``RestJSONSerializer`` / ``RestJSONParser`` on the wire
-(``_serialize``, ``_parse``, ``_errors_parse``); plans are compiled once per operation
+(``serialize``, ``parse``, ``errors``); plans are compiled once per operation
 and cached. Only :func:`prepare_input` does I/O: it reads payload files and streams.
 
 Deliberate differences from botocore, none of which changes what a service sees:
@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
-from ._exceptions import ParamValidationError
-from ._parse import deserialize_json, parse_response, parse_stream_output, request_id
-from ._serialize import (
+from .._exceptions import ParamValidationError
+from .._spec import OperationSpec
+from .parse import deserialize_json, parse_response, parse_stream_output, request_id
+from .serialize import (
     _BYTES_LIKE,
     _NO_INPUT,
     _missing_tokens,
@@ -34,10 +35,9 @@ from ._serialize import (
     _request_plan,
     serialize_request,
 )
-from ._spec import OperationSpec
 
 if TYPE_CHECKING:
-    from ._errors_parse import parse_error
+    from .errors import parse_error
 
 __all__ = [
     "deserialize_json",
@@ -171,7 +171,7 @@ async def prepare_input(operation: OperationSpec, input: Any) -> Any:
 def __getattr__(name: str) -> Any:
     # parse_error comes with the first error answer: a successful call never needs it.
     if name == "parse_error":
-        from ._errors_parse import parse_error
+        from .errors import parse_error
 
         globals()["parse_error"] = parse_error
         return parse_error

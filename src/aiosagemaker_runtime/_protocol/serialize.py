@@ -30,11 +30,11 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ._exceptions import ParamValidationError
-from ._http import HTTPRequest
-from ._ids import uuid4_str
-from ._parse import parse_timestamp
-from ._spec import MemberSpec, OperationSpec, ShapeSpec
+from .._exceptions import ParamValidationError
+from .._http import HTTPRequest
+from .._ids import uuid4_str
+from .._spec import MemberSpec, OperationSpec, ShapeSpec
+from .parse import parse_timestamp
 
 __all__ = ["format_timestamp", "serialize_request"]
 

@@ -25,7 +25,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, PlainValidator
 from pydantic_core import PydanticCustomError
 from typing_extensions import Self
 
-from ._exceptions import ParamValidationError
+from .._exceptions import ParamValidationError
 
 __all__ = [
     "HEADER_VALUE",

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._spec import OperationSpec, ShapeSpec
+from .._spec import OperationSpec, ShapeSpec
 
 __all__ = [
     "OutputPlan",
