@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=1024)
     args = parser.parse_args(argv)
 
-    from aiosagemaker_runtime._credentials import Credentials
+    from aiosagemaker_runtime._auth.credentials import Credentials
+    from aiosagemaker_runtime._auth.sigv4 import sign_request
     from aiosagemaker_runtime._generated.models import InvokeEndpointInput
     from aiosagemaker_runtime._generated.operations import INVOKE_ENDPOINT
     from aiosagemaker_runtime._protocol.rest_json import (
@@ -51,7 +52,6 @@ def main(argv: list[str] | None = None) -> None:
         prepare_input,
         serialize_request,
     )
-    from aiosagemaker_runtime._signing import sign_request
 
     body = make_body(args.size)
     params = {"endpoint_name": ENDPOINT_NAME, "body": body, "content_type": CONTENT_TYPE}

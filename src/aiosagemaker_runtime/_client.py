@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from typing_extensions import Self
 
+from ._auth.credentials import CredentialResolver
 from ._config import ClientConfig
-from ._credentials import CredentialResolver
 from ._exceptions import ParamValidationError
 from ._http import Transport
 from ._pipeline import Pipeline

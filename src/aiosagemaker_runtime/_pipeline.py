@@ -26,8 +26,9 @@ from typing import Any
 
 import anyio
 
+from ._auth.credentials import CredentialResolver
+from ._auth.sigv4 import EMPTY_SHA256, sign_request
 from ._config import ClientConfig
-from ._credentials import CredentialResolver
 from ._endpoints import aresolve_endpoint, aresolve_region
 from ._exceptions import ServiceError, TransportError
 from ._http import HTTPRequest, HTTPResponse, Transport
@@ -36,7 +37,6 @@ from ._protocol import rest_json
 from ._protocol.fastinput import construct_if_plain
 from ._protocol.streams import EventStream
 from ._retry import RetryStrategy
-from ._signing import EMPTY_SHA256, sign_request
 from ._spec import OperationSpec, ServiceSpec
 from ._useragent import user_agent
 

@@ -9,10 +9,10 @@ import anyio
 import httpx2
 import pytest
 
-from aiosagemaker_runtime._credentials import Credentials
+from aiosagemaker_runtime._auth.credentials import Credentials
+from aiosagemaker_runtime._auth.sigv4 import sign_request
 from aiosagemaker_runtime._http import HTTPRequest
 from aiosagemaker_runtime._protocol.eventstream import EventStreamDecoder
-from aiosagemaker_runtime._signing import sign_request
 
 from .conftest import Local
 from .servers import ACCESS_KEY, SECRET_KEY

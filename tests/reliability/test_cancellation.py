@@ -13,7 +13,7 @@ import anyio
 import pytest
 
 from aiosagemaker_runtime import ClientConfig, CredentialsError, SageMakerRuntimeClient
-from aiosagemaker_runtime._credentials import CredentialResolver
+from aiosagemaker_runtime._auth.credentials import CredentialResolver
 
 from .faults import ReliabilityServer, drip, respond
 from .helpers import OPERATIONS, REGION, Operation, live_tasks, make_client

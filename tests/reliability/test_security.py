@@ -20,7 +20,7 @@ from aiosagemaker_runtime import (
     ParamValidationError,
     ServiceUnavailable,
 )
-from aiosagemaker_runtime._credentials import Credentials
+from aiosagemaker_runtime._auth.credentials import Credentials
 
 from .faults import (
     EVENTSTREAM,

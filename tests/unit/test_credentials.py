@@ -13,8 +13,8 @@ from typing import Any
 import anyio
 import pytest
 
-from aiosagemaker_runtime import _credentials
-from aiosagemaker_runtime._credentials import CredentialResolver, Credentials
+from aiosagemaker_runtime._auth import credentials as _credentials
+from aiosagemaker_runtime._auth.credentials import CredentialResolver, Credentials
 from aiosagemaker_runtime._exceptions import CredentialsError
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -251,7 +251,9 @@ async def test_fast_path_does_not_use_threads(monkeypatch: pytest.MonkeyPatch) -
 def test_importing_does_not_import_botocore() -> None:
     import subprocess
 
-    code = "import sys, aiosagemaker_runtime._credentials; assert 'botocore' not in sys.modules"
+    code = (
+        "import sys, aiosagemaker_runtime._auth.credentials; assert 'botocore' not in sys.modules"
+    )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
@@ -259,8 +261,8 @@ def test_importing_does_not_import_botocore() -> None:
 async def test_nothing_secret_is_logged(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    from aiosagemaker_runtime._auth.sigv4 import EMPTY_SHA256, sign_request
     from aiosagemaker_runtime._http import HTTPRequest
-    from aiosagemaker_runtime._signing import EMPTY_SHA256, sign_request
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)

@@ -449,7 +449,7 @@ async def test_aresolve_region(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_importing_does_not_import_botocore() -> None:
     code = (
         "import sys\n"
-        "import aiosagemaker_runtime._signing, aiosagemaker_runtime._credentials\n"
+        "import aiosagemaker_runtime._auth.sigv4, aiosagemaker_runtime._auth.credentials\n"
         "import aiosagemaker_runtime._endpoints as e, aiosagemaker_runtime._spec as s\n"
         "svc = s.ServiceSpec('SageMaker Runtime', 'runtime.sagemaker', 'sagemaker', '',"
         " 'rest-json', {}, {}, None, 'sagemaker-runtime')\n"

@@ -12,10 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aiosagemaker_runtime import _signing
-from aiosagemaker_runtime._credentials import Credentials
-from aiosagemaker_runtime._http import HTTPRequest
-from aiosagemaker_runtime._signing import (
+from aiosagemaker_runtime._auth import sigv4 as _signing
+from aiosagemaker_runtime._auth.credentials import Credentials
+from aiosagemaker_runtime._auth.sigv4 import (
     EMPTY_SHA256,
     canonical_query,
     canonical_request,
@@ -24,6 +23,7 @@ from aiosagemaker_runtime._signing import (
     signing_key,
     verify_request,
 )
+from aiosagemaker_runtime._http import HTTPRequest
 
 NOW = datetime(2026, 11, 23, 8, 30, 15, tzinfo=timezone.utc)
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from aiosagemaker_runtime._credentials import Credentials
-from aiosagemaker_runtime._http import HTTPRequest
-from aiosagemaker_runtime._signing import (
+from aiosagemaker_runtime._auth.credentials import Credentials
+from aiosagemaker_runtime._auth.sigv4 import (
     BOTOCORE_UNSIGNED_HEADERS,
     EMPTY_SHA256,
     canonical_request,
@@ -23,6 +22,7 @@ from aiosagemaker_runtime._signing import (
     string_to_sign,
     verify_request,
 )
+from aiosagemaker_runtime._http import HTTPRequest
 
 VECTORS = Path(__file__).parent.parent / "vectors" / "sigv4"
 CASES = sorted(p.name for p in VECTORS.iterdir() if (p / "context.json").is_file())

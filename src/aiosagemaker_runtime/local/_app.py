@@ -14,9 +14,9 @@ from urllib.parse import unquote
 import anyio
 import anyio.abc
 
+from .._auth.sigv4 import verify_request
 from .._exceptions import ParamValidationError
 from .._protocol.eventstream import encode_message
-from .._signing import verify_request
 from .._spec import OperationSpec
 from ._config import EndpointTarget, LocalConfig
 from ._errors import LocalServiceError, error_response

@@ -31,8 +31,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
-from ._credentials import Credentials
-from ._http import HTTPRequest, remove_dot_segments
+from .._http import HTTPRequest, remove_dot_segments
+from .credentials import Credentials
 
 __all__ = [
     "BOTOCORE_UNSIGNED_HEADERS",

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import anyio
 import anyio.to_thread
 
-from ._exceptions import CredentialsError
+from .._exceptions import CredentialsError
 
 __all__ = ["CredentialResolver", "Credentials"]
 
