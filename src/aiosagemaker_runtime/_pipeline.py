@@ -29,7 +29,7 @@ import anyio
 from ._auth.credentials import CredentialResolver
 from ._auth.sigv4 import EMPTY_SHA256, sign_request
 from ._config import ClientConfig
-from ._endpoints import aresolve_endpoint, aresolve_region
+from ._endpoints.resolve import aresolve_endpoint, aresolve_region
 from ._exceptions import ServiceError, TransportError
 from ._http import HTTPRequest, HTTPResponse, Transport
 from ._ids import uuid4_str

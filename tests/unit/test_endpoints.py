@@ -12,20 +12,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aiosagemaker_runtime import _endpoints
-from aiosagemaker_runtime._endpoints import (
+from aiosagemaker_runtime._endpoints import resolve as _endpoints
+from aiosagemaker_runtime._endpoints.resolve import (
     aresolve_region,
     resolve_endpoint,
     resolve_region,
     rule_set_for,
 )
-from aiosagemaker_runtime._exceptions import ParamValidationError
-from aiosagemaker_runtime._rules import (
+from aiosagemaker_runtime._endpoints.rules import (
     EndpointResolutionError,
     RuleSet,
     load_botocore_rules,
     load_partitions,
 )
+from aiosagemaker_runtime._exceptions import ParamValidationError
 from aiosagemaker_runtime._spec import ServiceSpec
 
 SERVICE_IDS = {
@@ -450,7 +450,7 @@ def test_importing_does_not_import_botocore() -> None:
     code = (
         "import sys\n"
         "import aiosagemaker_runtime._auth.sigv4, aiosagemaker_runtime._auth.credentials\n"
-        "import aiosagemaker_runtime._endpoints as e, aiosagemaker_runtime._spec as s\n"
+        "import aiosagemaker_runtime._endpoints.resolve as e, aiosagemaker_runtime._spec as s\n"
         "svc = s.ServiceSpec('SageMaker Runtime', 'runtime.sagemaker', 'sagemaker', '',"
         " 'rest-json', {}, {}, None, 'sagemaker-runtime')\n"
         "print(e.resolve_endpoint(svc, 'us-east-1', use_fips=False, use_dualstack=False,"
@@ -526,7 +526,7 @@ def test_templates() -> None:
 
 @pytest.mark.anyio
 async def test_aresolve_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
-    from aiosagemaker_runtime._endpoints import aresolve_endpoint
+    from aiosagemaker_runtime._endpoints.resolve import aresolve_endpoint
 
     service = spec("bedrock-runtime")
     _endpoints._rule_sets.clear()

@@ -14,13 +14,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from aiosagemaker_runtime import _rules
+from aiosagemaker_runtime._endpoints import rules as _rules
 from aiosagemaker_runtime._protocol.errors import _body_text, _reason
 from aiosagemaker_runtime._protocol.serialize import format_timestamp
 
 #: Imported lazily by our modules (and by nothing else the package imports).
 LAZY = (
-    "aiosagemaker_runtime._rules",  # endpoint rule sets: first endpoint resolution
+    "aiosagemaker_runtime._endpoints.rules",  # endpoint rule sets: first endpoint resolution
     "html",  # _errors_parse: HTML error bodies (html.entities comes with it)
     "html.entities",
     "http",  # _errors_parse: reason phrases of error statuses
@@ -52,7 +52,7 @@ def test_import_leaves_lazy_modules_unloaded() -> None:
     baseline, after = _modules_after_import()
     assert "aiosagemaker_runtime._generated.client" in after
     # Our dependencies do not load these themselves: the check below is not vacuous.
-    assert {"aiosagemaker_runtime._rules", "html", "gzip"}.isdisjoint(baseline)
+    assert {"aiosagemaker_runtime._endpoints.rules", "html", "gzip"}.isdisjoint(baseline)
     loaded = [name for name in LAZY if name in after and name not in baseline]
     assert loaded == [], f"imported with the package: {loaded}"
 

@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlparse
 
-from ._http import remove_dot_segments
+from .._http import remove_dot_segments
 
 __all__ = [
     "EndpointResolutionError",

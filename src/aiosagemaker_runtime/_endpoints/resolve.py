@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
-from ._exceptions import ParamValidationError
-from ._spec import ServiceSpec
+from .._exceptions import ParamValidationError
+from .._spec import ServiceSpec
 
 if TYPE_CHECKING:
     # The rule-set evaluator is imported on a client's first endpoint resolution, not
     # with the package (it and the modules it needs are ~3-5 ms of import).
-    from ._rules import RuleSet
+    from .rules import RuleSet
 
 __all__ = [
     "aresolve_endpoint",
@@ -159,7 +159,7 @@ def rule_set_for(service: ServiceSpec) -> RuleSet | None:
     key = _service_key(service)
     if key in _rule_sets:
         return _rule_sets[key]
-    from ._rules import RuleSet, load_botocore_rules, load_partitions
+    from .rules import RuleSet, load_botocore_rules, load_partitions
 
     data: Mapping[str, Any] | None = None
     if service.endpoint_rules is not None:
@@ -190,7 +190,7 @@ def _evaluate(
         "SDK::Endpoint": endpoint,
     }
     params = {name: values.get(builtin) for name, builtin in rule_set.builtins().items()}
-    from ._rules import EndpointResolutionError
+    from .rules import EndpointResolutionError
 
     try:
         return rule_set.evaluate(params).url
