@@ -285,11 +285,11 @@ async def _open_transport(base: str, concurrency: int, backend: str) -> Client:
 
     config = ClientConfig(max_pool_connections=max(concurrency, 1), http_backend=backend)
     if backend == "aiohttp":
-        from aiosagemaker_runtime._aiohttp_transport import AiohttpTransport
+        from aiosagemaker_runtime._transports.aiohttp_engine import AiohttpTransport
 
         transport: Any = AiohttpTransport(config)
     else:
-        from aiosagemaker_runtime._transport import HttpxTransport
+        from aiosagemaker_runtime._transports.httpx_engine import HttpxTransport
 
         transport = HttpxTransport(config)
     url = invocations_url(base)

@@ -26,7 +26,7 @@ from ._exceptions import ParamValidationError
 from ._http import Transport
 from ._pipeline import Pipeline
 from ._spec import OperationSpec, ServiceSpec
-from ._transport import HttpxTransport
+from ._transports.httpx_engine import HttpxTransport
 
 if TYPE_CHECKING:
     from ._protocol.shapes import Shape
@@ -76,7 +76,7 @@ class BaseClient:
                     member="http_client",
                     constraint="type",
                 )
-            from ._aiohttp_transport import AiohttpTransport
+            from ._transports.aiohttp_engine import AiohttpTransport
 
             transport = AiohttpTransport(config)
         else:

@@ -559,7 +559,7 @@ async def test_aiohttp_needs_asyncio(server: FaultServer, anyio_backend: str) ->
 def test_aiohttp_extra_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    from aiosagemaker_runtime import _aiohttp_transport
+    from aiosagemaker_runtime._transports import aiohttp_engine as _aiohttp_transport
 
     monkeypatch.setattr(_aiohttp_transport, "_aiohttp", None)
     real = importlib.util.find_spec

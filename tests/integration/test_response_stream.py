@@ -501,10 +501,10 @@ async def library_transport(kind: str, **config: Any) -> AsyncIterator[Any]:
     if kind == "aiohttp":
         if not _running_asyncio():
             pytest.skip("the aiohttp transport runs under asyncio only")
-        module = pytest.importorskip("aiosagemaker_runtime._aiohttp_transport")
+        module = pytest.importorskip("aiosagemaker_runtime._transports.aiohttp_engine")
         transport = module.AiohttpTransport(ClientConfig(**config))
     else:
-        module = pytest.importorskip("aiosagemaker_runtime._transport")
+        module = pytest.importorskip("aiosagemaker_runtime._transports.httpx_engine")
         transport = module.HttpxTransport(ClientConfig(**config))
 
     async def open_url(url: str) -> EventStream[Any]:

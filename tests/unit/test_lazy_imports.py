@@ -74,7 +74,7 @@ def test_read_json_gz(tmp_path: Path) -> None:
 
 _PROXY_PROBE = """
 import json, sys
-from aiosagemaker_runtime._transport import _environment_has_proxies
+from aiosagemaker_runtime._transports.httpx_engine import _environment_has_proxies
 found = _environment_has_proxies()
 print(json.dumps({"found": found, "urllib": "urllib.request" in sys.modules}))
 """

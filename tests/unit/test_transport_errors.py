@@ -18,7 +18,7 @@ from aiosagemaker_runtime import (
 )
 from aiosagemaker_runtime._http import safe_error_detail
 from aiosagemaker_runtime._pipeline import payload_sha256
-from aiosagemaker_runtime._transport import (
+from aiosagemaker_runtime._transports.httpx_engine import (
     _family,
     _flat,
     _load_httpcore2,

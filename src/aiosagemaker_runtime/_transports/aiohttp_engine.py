@@ -1,7 +1,7 @@
 """The fast HTTP engine for asyncio: aiohttp (``ClientConfig(http_backend="aiohttp")``).
 
 Needs the optional extra (``pip install 'aiosagemaker-runtime[aiohttp]'``) and an
-asyncio event loop; under trio use the default engine. Like ``_transport``, this module
+asyncio event loop; under trio use the default engine. Like ``httpx_engine``, this module
 translates its library's exceptions in one place (:func:`translate_error`).
 
 aiohttp is imported, and its session created, on the first request: the import loads
@@ -21,16 +21,16 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from ._config import ClientConfig
-from ._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
-from ._http import (
+from .._config import ClientConfig
+from .._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from .._http import (
     LARGE_BODY,
     HTTPRequest,
     fold_headers,
     large_body,
     safe_error_detail,
 )
-from ._transport import ssl_context_from_env
+from .httpx_engine import ssl_context_from_env
 
 __all__ = ["AiohttpResponse", "AiohttpTransport", "translate_error"]
 

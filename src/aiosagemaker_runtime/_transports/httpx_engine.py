@@ -41,14 +41,14 @@ import anyio
 import anyio.abc
 import anyio.to_thread
 
-from ._config import ClientConfig
-from ._exceptions import (
+from .._config import ClientConfig
+from .._exceptions import (
     ConnectTimeoutError,
     EndpointConnectionError,
     ParamValidationError,
     ReadTimeoutError,
 )
-from ._http import (
+from .._http import (
     LARGE_BODY,
     LARGE_READ,
     HTTPRequest,
