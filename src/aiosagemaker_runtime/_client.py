@@ -23,9 +23,9 @@ from typing_extensions import Self
 from ._auth.credentials import CredentialResolver
 from ._config import ClientConfig
 from ._exceptions import ParamValidationError
-from ._http import Transport
 from ._pipeline import Pipeline
 from ._spec import OperationSpec, ServiceSpec
+from ._transports.base import Transport
 from ._transports.httpx_engine import HttpxTransport
 
 if TYPE_CHECKING:

@@ -1,28 +1,15 @@
-"""The transport boundary: what the pipeline hands to an HTTP engine and gets back.
+"""HTTP messages as every layer sees them: the request the protocol builds, the signer
+signs and a transport sends, and the response a transport hands back.
 
-One module per engine implements :class:`Transport` (``_transport.py`` for httpx2 and
-httpx, ``_aiohttp_transport.py`` for aiohttp). Engines raise only the library's
-:class:`~aiosagemaker_runtime.TransportError` subclasses, translated in one place each.
+The engines that send them are in :mod:`._transports`; nothing here does I/O.
 """
 
 from __future__ import annotations
 
-import io
-import threading
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import NamedTuple, Protocol, runtime_checkable
+from collections.abc import AsyncIterator, Mapping
+from typing import NamedTuple, Protocol
 
-__all__ = [
-    "BodyBuffer",
-    "HTTPRequest",
-    "HTTPResponse",
-    "Transport",
-    "fold_headers",
-    "large_body",
-    "remove_dot_segments",
-    "safe_error_detail",
-]
+__all__ = ["HTTPRequest", "HTTPResponse", "remove_dot_segments"]
 
 
 class HTTPRequest(NamedTuple):
@@ -65,54 +52,6 @@ class HTTPResponse(Protocol):
         ...
 
 
-@runtime_checkable
-class Transport(Protocol):
-    """An HTTP engine."""
-
-    async def send(self, request: HTTPRequest) -> HTTPResponse:
-        """Send ``request`` and return once the status line and headers are in."""
-        ...
-
-    async def aclose(self) -> None:
-        """Close every connection the transport owns."""
-        ...
-
-
-def safe_error_detail(error: BaseException) -> str:
-    """A short reason for an engine's ``error`` that quotes no bytes of the response.
-
-    HTTP parsers (h11, aiohttp) put the offending response bytes in their messages, and
-    those could be model output: only class names are kept along the cause chain, plus
-    the text of OS errors (socket and TLS failures: "certificate verify failed").
-    """
-    names: list[str] = []
-    current: BaseException | None = error
-    for _ in range(4):
-        if current is None:
-            break
-        name = type(current).__name__
-        if isinstance(current, OSError):
-            reason = current.strerror or str(current)
-            if reason:
-                name = f"{name}: {reason}"
-        if name not in names:
-            names.append(name)
-        current = current.__cause__ or current.__context__
-    return " <- ".join(names)
-
-
-def fold_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Raw header pairs as the HTTPResponse protocol gives them: names lower-cased,
-    repeated headers joined with ``", "``."""
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in raw:
-        name = raw_name.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
-        previous = headers.get(name)
-        headers[name] = value if previous is None else f"{previous}, {value}"
-    return headers
-
-
 def remove_dot_segments(path: str) -> str:
     """RFC 3986 5.2.4, plus what AWS services want: empty segments (``//``) are dropped."""
     if not path:
@@ -129,89 +68,3 @@ def remove_dot_segments(path: str) -> str:
     first = "/" if path[0] == "/" else ""
     last = "/" if path[-1] == "/" and out else ""
     return first + "/".join(out) + last
-
-
-class BodyBuffer:
-    """A response body of known length, written chunk by chunk.
-
-    ``preallocate``: the body is assembled in its final ``bytes`` object, each chunk
-    copied in as it arrives and freed at once. Else the chunks are kept and joined at
-    the end, holding the chunks and the result at once: twice the body, briefly. Which
-    is cheaper depends on the allocator (see :func:`large_body`). Bytes past ``length``
-    are kept too (the engine reports the framing error); fewer come out as a shorter
-    ``bytes``.
-    """
-
-    __slots__ = ("_buffer", "_chunks", "_length", "_written")
-
-    def __init__(self, length: int, *, preallocate: bool = True) -> None:
-        # BytesIO adopts a bytes object that nothing else references and writes into it
-        # in place. bytes(n) comes from calloc: untouched fresh pages, or a reused heap
-        # block that calloc zeroes in full.
-        self._buffer = io.BytesIO(bytes(length)) if preallocate else None
-        self._chunks: list[bytes] = []
-        self._length = length
-        self._written = 0
-
-    def write(self, chunk: bytes | bytearray | memoryview) -> None:
-        """Append ``chunk`` (not kept: the caller may reuse it)."""
-        if self._buffer is not None:
-            self._written += self._buffer.write(chunk)
-            return
-        self._chunks.append(chunk if type(chunk) is bytes else bytes(chunk))
-        self._written += len(chunk)
-
-    def getvalue(self) -> bytes:
-        """The body; preallocated, BytesIO hands over its internal object (no copy)."""
-        buffer = self._buffer
-        if buffer is None:
-            chunks, self._chunks = self._chunks, []
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        if self._written >= self._length:
-            return buffer.getvalue()
-        return buffer.getbuffer()[: self._written].tobytes()
-
-
-#: Bodies of this many bytes and more are read with :func:`large_body`.
-LARGE_BODY = 1 << 18
-#: Bytes per socket read while a large body arrives alone (asyncio's own is 256 KiB).
-LARGE_READ = 1 << 20
-#: Large bodies being received right now, by every client of the process (event loops
-#: in several threads included, hence the lock).
-_large_bodies = 0
-_large_bodies_lock = threading.Lock()
-
-
-@contextmanager
-def large_body(length: int, transport: object) -> Iterator[BodyBuffer]:
-    """The :class:`BodyBuffer` for a large body about to arrive on ``transport``.
-
-    A large body arriving alone is preallocated and read 1 MiB per wakeup (an asyncio
-    selector transport's ``max_size``; others are left as they are). Joined at the end
-    instead, its chunks and the result make 10 MiB per 5 MiB answer, freed together:
-    glibc hands those pages back to the system and the next call faults them in again,
-    ~2,500 faults per call; preallocated: ~10, and the 1 MiB reads took client CPU per
-    call from ~9.9 to ~8.3 ms (bench/PROFILE.md, "5 MiB"). While several arrive at once
-    the heap stays large, a preallocated block is usually a reused one that calloc
-    zeroes in full at once, and 1 MiB buffers per connection only add memory: chunks of
-    256 KiB joined at the end cost less CPU and memory then (16 at a time: ~10.0 vs
-    ~11.5 ms per call, 64-76 vs 86 MiB peak growth; the aiohttp engine, same process).
-    """
-    global _large_bodies
-    with _large_bodies_lock:
-        alone = _large_bodies == 0
-        _large_bodies += 1
-    try:
-        body = BodyBuffer(length, preallocate=alone)
-        default = getattr(transport, "max_size", None) if alone else None
-        if type(default) is not int or default >= LARGE_READ:
-            yield body
-            return
-        transport.max_size = LARGE_READ  # type: ignore[attr-defined]
-        try:
-            yield body
-        finally:
-            transport.max_size = default  # type: ignore[attr-defined]
-    finally:
-        with _large_bodies_lock:
-            _large_bodies -= 1

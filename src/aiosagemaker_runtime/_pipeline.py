@@ -31,13 +31,14 @@ from ._auth.sigv4 import EMPTY_SHA256, sign_request
 from ._config import ClientConfig
 from ._endpoints.resolve import aresolve_endpoint, aresolve_region
 from ._exceptions import ServiceError, TransportError
-from ._http import HTTPRequest, HTTPResponse, Transport
+from ._http import HTTPRequest, HTTPResponse
 from ._ids import uuid4_str
 from ._protocol import rest_json
 from ._protocol.fastinput import construct_if_plain
 from ._protocol.streams import EventStream
 from ._retry import RetryStrategy
 from ._spec import OperationSpec, ServiceSpec
+from ._transports.base import Transport
 from ._useragent import user_agent
 
 __all__ = ["Pipeline", "build_input", "payload_sha256"]

@@ -22,9 +22,10 @@ import httpcore2
 import pytest
 
 from aiosagemaker_runtime import EndpointConnectionError
-from aiosagemaker_runtime._http import HTTPRequest, Transport
+from aiosagemaker_runtime._http import HTTPRequest
 from aiosagemaker_runtime._transports import aiohttp_engine as _aiohttp_transport
 from aiosagemaker_runtime._transports import httpx_engine as _transport
+from aiosagemaker_runtime._transports.base import Transport
 
 from . import test_transports
 from .servers import FaultServer, ok, stall_before_headers

@@ -18,8 +18,9 @@ from aiosagemaker_runtime import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
-from aiosagemaker_runtime._http import HTTPRequest, Transport
+from aiosagemaker_runtime._http import HTTPRequest
 from aiosagemaker_runtime._transports.aiohttp_engine import AiohttpTransport
+from aiosagemaker_runtime._transports.base import Transport
 from aiosagemaker_runtime._transports.httpx_engine import HttpxTransport
 
 from .servers import (

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from aiosagemaker_runtime._http import LARGE_READ, BodyBuffer, large_body
+from aiosagemaker_runtime._transports.bodies import LARGE_READ, BodyBuffer, large_body
 
 MODES = pytest.mark.parametrize("preallocate", [True, False], ids=["preallocated", "joined"])
 

@@ -16,8 +16,8 @@ from aiosagemaker_runtime import (
     ParamValidationError,
     ReadTimeoutError,
 )
-from aiosagemaker_runtime._http import safe_error_detail
 from aiosagemaker_runtime._pipeline import payload_sha256
+from aiosagemaker_runtime._transports.base import safe_error_detail
 from aiosagemaker_runtime._transports.httpx_engine import (
     _family,
     _flat,

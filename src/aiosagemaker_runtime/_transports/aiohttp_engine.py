@@ -23,13 +23,9 @@ import anyio.to_thread
 
 from .._config import ClientConfig
 from .._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
-from .._http import (
-    LARGE_BODY,
-    HTTPRequest,
-    fold_headers,
-    large_body,
-    safe_error_detail,
-)
+from .._http import HTTPRequest
+from .base import fold_headers, safe_error_detail
+from .bodies import LARGE_BODY, large_body
 from .httpx_engine import ssl_context_from_env
 
 __all__ = ["AiohttpResponse", "AiohttpTransport", "translate_error"]

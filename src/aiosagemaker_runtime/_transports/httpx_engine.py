@@ -48,14 +48,9 @@ from .._exceptions import (
     ParamValidationError,
     ReadTimeoutError,
 )
-from .._http import (
-    LARGE_BODY,
-    LARGE_READ,
-    HTTPRequest,
-    fold_headers,
-    large_body,
-    safe_error_detail,
-)
+from .._http import HTTPRequest
+from .base import fold_headers, safe_error_detail
+from .bodies import LARGE_BODY, LARGE_READ, large_body
 
 if TYPE_CHECKING:
     import ssl
@@ -403,7 +398,7 @@ class DirectResponse:
         each piece once more: three copies of 5 MiB per call plus an event per 64 KiB
         (bench/PROFILE.md, finding 3). Here the bytes h11 already buffered are taken, the
         rest is read from the connection's stream into the body
-        (:func:`~aiosagemaker_runtime._http.large_body`) as it arrives, and h11's reader
+        (:func:`~aiosagemaker_runtime._transports.bodies.large_body`) as it arrives, and h11's reader
         is told how much is left, so it ends the message (and the connection is reused)
         exactly as if it had read the body itself. On any failure h11 has not reached the
         end of the message and the connection is closed, not pooled.
