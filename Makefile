@@ -17,7 +17,7 @@ help: ## List the targets
 $(STAMP): pyproject.toml requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -U pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[aiohttp]' -r requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[aiohttp,ray]' -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the package with test and lint tools

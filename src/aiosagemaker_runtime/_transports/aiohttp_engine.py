@@ -26,7 +26,7 @@ from .._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTime
 from .._http import HTTPRequest
 from .base import fold_headers, safe_error_detail
 from .bodies import LARGE_BODY, large_body
-from .httpx_engine import ssl_context_from_env
+from .tls import ssl_context_from_env
 
 __all__ = ["AiohttpResponse", "AiohttpTransport", "translate_error"]
 

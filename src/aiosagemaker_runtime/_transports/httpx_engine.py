@@ -51,6 +51,7 @@ from .._exceptions import (
 from .._http import HTTPRequest
 from .base import fold_headers, safe_error_detail
 from .bodies import LARGE_BODY, LARGE_READ, large_body
+from .tls import ssl_context_from_env
 
 if TYPE_CHECKING:
     import ssl
@@ -207,21 +208,6 @@ def _flat(body: bytes | bytearray | memoryview) -> bytes | bytearray | memoryvie
 
 def _has_host(headers: list[tuple[str, str]]) -> bool:
     return any(len(name) == 4 and name.lower() == "host" for name, _ in headers)
-
-
-def ssl_context_from_env() -> ssl.SSLContext | None:
-    """A verifying context for ``AWS_CA_BUNDLE`` when it is set, else ``None``.
-
-    Blocking (reads the bundle): call it from a worker thread.
-    """
-    bundle = os.environ.get("AWS_CA_BUNDLE")
-    if not bundle:
-        return None
-    import ssl
-
-    if os.path.isdir(bundle):
-        return ssl.create_default_context(capath=bundle)
-    return ssl.create_default_context(cafile=bundle)
 
 
 class HttpxResponse:
