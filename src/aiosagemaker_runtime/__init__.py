@@ -11,6 +11,9 @@ The generated shapes are in :mod:`aiosagemaker_runtime.models`, every exception 
 :mod:`aiosagemaker_runtime.errors` (the runtime's tree is exported here as well).
 """
 
+import importlib as _importlib
+import typing as _typing
+
 from ._config import ClientConfig
 from ._exceptions import (
     ConnectTimeoutError,
@@ -36,6 +39,27 @@ from ._generated.errors import (
 )
 from ._protocol.streams import EventStream
 from ._useragent import VERSION as __version__
+
+if _typing.TYPE_CHECKING:
+    from . import errors as errors
+    from . import models as models
+
+#: Public submodules reachable as attributes after a plain ``import aiosagemaker_runtime``
+#: (``aiosagemaker_runtime.errors.ModelError``), imported on first access so that the
+#: package's own import stays as small as it is.
+_SUBMODULES = frozenset({"errors", "models"})
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name in _SUBMODULES:
+        # import_module binds the submodule as an attribute of this package as well
+        return _importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SUBMODULES})
+
 
 __all__ = [
     "ClientConfig",
