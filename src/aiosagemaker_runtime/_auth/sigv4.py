@@ -16,9 +16,8 @@ It canonicalises exactly as ``botocore.auth.SigV4Auth`` does for non-S3 services
 * no ``x-amz-content-sha256`` header: the canonical request carries the payload hash.
 
 :func:`verify_request` is the server side, for the local SageMaker-compatible endpoint.
-
-This is the hot path of every call, so the per-URL parts of the canonical request and
-the signing keys are cached, and HMACs use the one-shot :func:`hmac.digest`.
+The canonical request, string to sign and signing key are built by :mod:`.canonical`
+(re-exported here).
 """
 
 from __future__ import annotations
@@ -28,10 +27,27 @@ import hmac
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal, NamedTuple
-from urllib.parse import quote, unquote, urlsplit
+from typing import Literal, NamedTuple
 
-from .._http import HTTPRequest, remove_dot_segments
+from .._http import HTTPRequest
+from .canonical import _KEY_CACHE_SIZE as _KEY_CACHE_SIZE  # re-exported: tests read the cache
+from .canonical import (
+    ALGORITHM,
+    BOTOCORE_UNSIGNED_HEADERS,
+    EMPTY_SHA256,
+    UNSIGNED_HEADERS,
+    _assemble,
+    _collect_headers,
+    _signature,
+    _url_parts,
+    canonical_query,
+    canonical_request,
+    canonical_uri,
+    credential_scope,
+    signing_key,
+    string_to_sign,
+)
+from .canonical import _key_cache as _key_cache
 from .credentials import Credentials
 
 __all__ = [
@@ -49,255 +65,8 @@ __all__ = [
     "verify_request",
 ]
 
-ALGORITHM = "AWS4-HMAC-SHA256"
-EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-#: Headers ``botocore.auth.SigV4Auth`` never signs (its ``SIGNED_HEADERS_BLACKLIST``).
-BOTOCORE_UNSIGNED_HEADERS: frozenset[str] = frozenset(
-    {
-        "baggage",
-        "connection",
-        "expect",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "traceparent",
-        "tracestate",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "user-agent",
-        "x-amzn-trace-id",
-    }
-)
-
-#: What :func:`sign_request` leaves unsigned: botocore's list plus the headers botocore
-#: only adds after signing, so that our wire matches its wire. ``amz-sdk-*`` headers
-#: are skipped as well (they change per attempt).
-UNSIGNED_HEADERS: frozenset[str] = BOTOCORE_UNSIGNED_HEADERS | {
-    "content-length",
-    "accept-encoding",
-    "authorization",
-}
-
-_SDK_PREFIX = "amz-sdk-"
 _REPLACED = frozenset({"authorization", "x-amz-date", "x-amz-security-token"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_QUERY_SAFE = "-_.~"
 _MAX_SKEW = timedelta(minutes=15)
-
-
-# --------------------------------------------------------------------------- pieces
-
-
-def canonical_uri(path: str, *, normalize: bool = True) -> str:
-    """The canonical URI of ``path`` (as it appears in the request line).
-
-    ``normalize=False`` keeps dot segments and empty segments (the AWS test suite's
-    ``*-unnormalized`` cases; botocore always normalises for non-S3 services).
-    """
-    if normalize:
-        path = remove_dot_segments(path)
-    elif not path:
-        path = "/"
-    return quote(path, safe="/~")
-
-
-def canonical_query(query: str) -> str:
-    """The canonical query string of a raw query string (without the ``?``).
-
-    Each key and value is decoded and encoded again with the SigV4 rules, which is the
-    identity on the properly encoded queries botocore and our serializer produce, and
-    also canonicalises raw ones; pairs are sorted by encoded key, then value.
-    """
-    if not query:
-        return ""
-    pairs: list[tuple[str, str]] = []
-    for pair in query.split("&"):
-        key, _, value = pair.partition("=")
-        if not _is_unreserved(key):
-            key = quote(unquote(key), safe=_QUERY_SAFE)
-        if not _is_unreserved(value):
-            value = quote(unquote(value), safe=_QUERY_SAFE)
-        pairs.append((key, value))
-    pairs.sort()
-    return "&".join(f"{k}={v}" for k, v in pairs)
-
-
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
-
-
-def _is_unreserved(text: str) -> bool:
-    return all(c in _UNRESERVED for c in text)
-
-
-def _host_from_url(scheme: str, hostname: str | None, port: int | None, netloc: str) -> str:
-    host = (hostname or "").lower()
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    if port is not None and port != _DEFAULT_PORTS.get(scheme):
-        host = f"{host}:{port}"
-    return host
-
-
-_UrlParts = tuple[str, str, str]
-_url_cache: dict[str, _UrlParts] = {}
-_URL_CACHE_SIZE = 512
-
-
-def _url_parts(url: str, normalize: bool = True) -> _UrlParts:
-    """(canonical URI, canonical query, host) of ``url``; cached for the hot path."""
-    if normalize:
-        cached = _url_cache.get(url)
-        if cached is not None:
-            return cached
-    parts = urlsplit(url)
-    result = (
-        canonical_uri(parts.path, normalize=normalize),
-        canonical_query(parts.query),
-        _host_from_url(parts.scheme, parts.hostname, parts.port, parts.netloc),
-    )
-    if normalize:
-        if len(_url_cache) >= _URL_CACHE_SIZE:
-            _url_cache.clear()
-        _url_cache[url] = result
-    return result
-
-
-_name_cache: dict[tuple[str, frozenset[str]], str] = {}
-
-
-def _signed_name(name: str, unsigned: frozenset[str]) -> str:
-    """The lower-cased name when the header is signed, else ``""``; cached."""
-    cache_key = (name, unsigned)
-    lname = _name_cache.get(cache_key)
-    if lname is None:
-        lname = name.lower()
-        if lname in unsigned or lname.startswith(_SDK_PREFIX):
-            lname = ""
-        if len(_name_cache) >= 1024:
-            _name_cache.clear()
-        _name_cache[cache_key] = lname
-    return lname
-
-
-def _collect_headers(
-    headers: Iterable[tuple[str, str]], unsigned: frozenset[str]
-) -> dict[str, str]:
-    """Lower-cased name -> canonical value for every header that is signed."""
-    collected: dict[str, str] = {}
-    for name, value in headers:
-        lname = _signed_name(name, unsigned)
-        if not lname:
-            continue
-        trimmed = " ".join(value.split())
-        previous = collected.get(lname)
-        collected[lname] = trimmed if previous is None else f"{previous},{trimmed}"
-    return collected
-
-
-def _canonical_headers(collected: Mapping[str, str], names: list[str]) -> tuple[str, str]:
-    block = "".join([f"{name}:{collected[name]}\n" for name in names])
-    return block, ";".join(names)
-
-
-def _assemble(
-    method: str,
-    uri: str,
-    query: str,
-    collected: Mapping[str, str],
-    payload_sha256: str,
-) -> tuple[str, str]:
-    names = sorted(collected)
-    block, signed = _canonical_headers(collected, names)
-    return f"{method.upper()}\n{uri}\n{query}\n{block}\n{signed}\n{payload_sha256}", signed
-
-
-def canonical_request(
-    method: str,
-    url: str,
-    headers: Iterable[tuple[str, str]],
-    payload_sha256: str,
-    *,
-    normalize_path: bool = True,
-    unsigned_headers: frozenset[str] = UNSIGNED_HEADERS,
-) -> str:
-    """The SigV4 canonical request for a request whose headers are final.
-
-    ``headers`` should already hold ``X-Amz-Date`` (and ``X-Amz-Security-Token``);
-    ``host`` is taken from the URL when no ``Host`` header is given.
-    """
-    parts = urlsplit(url)
-    collected = _collect_headers(headers, unsigned_headers)
-    if "host" not in collected:
-        collected["host"] = _host_from_url(parts.scheme, parts.hostname, parts.port, parts.netloc)
-    creq, _ = _assemble(
-        method,
-        canonical_uri(parts.path, normalize=normalize_path),
-        canonical_query(parts.query),
-        collected,
-        payload_sha256,
-    )
-    return creq
-
-
-def credential_scope(date: str, region: str, service: str) -> str:
-    """``YYYYMMDD/region/service/aws4_request``."""
-    return f"{date}/{region}/{service}/aws4_request"
-
-
-def string_to_sign(amz_date: str, scope: str, canonical_request: str) -> str:
-    """``AWS4-HMAC-SHA256``, the timestamp, the scope and the canonical request's hash."""
-    digest = hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
-    return f"{ALGORITHM}\n{amz_date}\n{scope}\n{digest}"
-
-
-_key_cache: dict[tuple[str, str, str, str], bytes] = {}
-_KEY_CACHE_SIZE = 64
-# Per signing key, SHA-256 states already fed with (key ^ ipad) and (key ^ opad): an
-# HMAC is then two state copies, which is 2-3x faster than hmac.digest per call.
-_Pads = tuple[Any, Any]
-_pads_cache: dict[bytes, _Pads] = {}
-
-
-def signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
-    """The derived signing key; cached per (secret, date, region, service)."""
-    cache_key = (secret_key, date, region, service)
-    key = _key_cache.get(cache_key)
-    if key is None:
-        key = hmac.digest(f"AWS4{secret_key}".encode(), date.encode(), "sha256")
-        key = hmac.digest(key, region.encode(), "sha256")
-        key = hmac.digest(key, service.encode(), "sha256")
-        key = hmac.digest(key, b"aws4_request", "sha256")
-        if len(_key_cache) >= _KEY_CACHE_SIZE:
-            _key_cache.clear()
-            _pads_cache.clear()
-        _key_cache[cache_key] = key
-    return key
-
-
-def _pads(key: bytes) -> _Pads:
-    pads = _pads_cache.get(key)
-    if pads is None:
-        block = key.ljust(64, b"\0")  # a derived key is 32 bytes: never longer than a block
-        pads = (
-            hashlib.sha256(bytes(b ^ 0x36 for b in block)),
-            hashlib.sha256(bytes(b ^ 0x5C for b in block)),
-        )
-        if len(_pads_cache) >= _KEY_CACHE_SIZE:
-            _pads_cache.clear()
-        _pads_cache[key] = pads
-    return pads
-
-
-def _signature(key: bytes, sts: str) -> str:
-    inner_pad, outer_pad = _pads(key)
-    inner = inner_pad.copy()
-    inner.update(sts.encode("utf-8"))
-    outer = outer_pad.copy()
-    outer.update(inner.digest())
-    return str(outer.hexdigest())
 
 
 _last_date: tuple[int, str] = (-1, "")
