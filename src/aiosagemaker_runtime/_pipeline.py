@@ -130,6 +130,7 @@ class Pipeline:
                 use_fips=config.use_fips_endpoint,
                 use_dualstack=config.use_dualstack_endpoint,
                 endpoint_url=self._endpoint_url,
+                profile_name=self._profile_name,
             )
             self.region, self.endpoint = region, endpoint
         return region, endpoint

@@ -4,9 +4,8 @@ Region: the ``region_name`` argument, else ``AWS_REGION``, else ``AWS_DEFAULT_RE
 else the profile's ``region`` (read through botocore, lazily: that is file I/O, so async
 callers use :func:`aresolve_region`, which runs it in a worker thread).
 
-Endpoint: ``endpoint_url``, else ``AWS_ENDPOINT_URL_<SERVICE_ID>`` (``SageMaker Runtime``
--> ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME``), else ``AWS_ENDPOINT_URL`` (the variables are
-ignored when ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` is true), else the service's
+Endpoint: ``endpoint_url``, else one configured in the environment or the shared
+config file (:mod:`.configured`, as botocore finds it), else the service's
 endpoint rule set evaluated for (region, FIPS, dualstack): the model's own
 ``endpoint-rule-set-1.json`` when the generator found one, else botocore's copy.
 Results are cached per (service, region, FIPS, dualstack).
@@ -24,6 +23,7 @@ import anyio.to_thread
 
 from .._exceptions import ParamValidationError
 from .._spec import ServiceSpec
+from .configured import configured_endpoint_url, endpoint_url_from_env, shared_config_loaded
 
 if TYPE_CHECKING:
     # The rule-set evaluator is imported on a client's first endpoint resolution, not
@@ -41,7 +41,6 @@ __all__ = [
 
 # botocore's validate_region_name: the region ends up in a host name.
 _REGION = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?$")
-_TRUE = {"true", "1", "yes", "on"}
 
 _NO_REGION = (
     "No AWS region: pass region_name, set AWS_REGION or AWS_DEFAULT_REGION, "
@@ -108,18 +107,6 @@ async def aresolve_region(region_name: str | None, profile_name: str | None) -> 
     if region is not None:
         return region
     return await anyio.to_thread.run_sync(resolve_region, region_name, profile_name)
-
-
-def endpoint_url_from_env(service: ServiceSpec) -> str | None:
-    """``AWS_ENDPOINT_URL_<SERVICE_ID>`` or ``AWS_ENDPOINT_URL``, unless ignored."""
-    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() in _TRUE:
-        return None
-    specific = "AWS_ENDPOINT_URL_" + service.service_id.replace(" ", "_").upper()
-    for variable in (specific, "AWS_ENDPOINT_URL"):
-        value = os.environ.get(variable, "").strip()
-        if value:
-            return value
-    return None
 
 
 def _check_endpoint_url(url: str) -> str:
@@ -206,15 +193,18 @@ def resolve_endpoint(
     use_fips: bool,
     use_dualstack: bool,
     endpoint_url: str | None,
+    profile_name: str | None = None,
 ) -> str:
     """The base URL for ``service`` in ``region`` (no trailing slash).
 
-    A custom endpoint (``endpoint_url`` or the environment) cannot be combined with FIPS
-    or dualstack: that raises :class:`ParamValidationError`, as do invalid regions and
-    URLs and rule-set errors.
+    A custom endpoint (``endpoint_url``, the environment or the config file of
+    ``profile_name``) cannot be combined with FIPS or dualstack: that raises
+    :class:`ParamValidationError`, as do invalid regions and URLs and rule-set errors.
+    Reads the config file on first use (blocking: async code uses
+    :func:`aresolve_endpoint`).
     """
     _check_region(region, "region_name")
-    custom = endpoint_url if endpoint_url else endpoint_url_from_env(service)
+    custom = endpoint_url if endpoint_url else configured_endpoint_url(service, profile_name)
     if custom:
         _check_endpoint_url(custom)
         if use_fips or use_dualstack:
@@ -243,16 +233,15 @@ async def aresolve_endpoint(
     use_fips: bool,
     use_dualstack: bool,
     endpoint_url: str | None,
+    profile_name: str | None = None,
 ) -> str:
     """:func:`resolve_endpoint` for async code: the first resolution for a service reads
-    its rule set and botocore's partitions from disk, so it runs in a worker thread;
-    cached resolutions and custom endpoints are answered inline."""
+    its rule set and botocore's partitions from disk, and the first for a profile the
+    config file, so they run in a worker thread; the rest is answered inline."""
     key = (*_service_key(service), region, use_fips, use_dualstack)
-    if (
-        endpoint_url
-        or key in _resolved
-        or _rule_sets.get(_service_key(service)) is not None
-        or endpoint_url_from_env(service)
+    if endpoint_url or (
+        shared_config_loaded(profile_name)
+        and (key in _resolved or _rule_sets.get(_service_key(service)) is not None)
     ):
         return resolve_endpoint(
             service,
@@ -260,6 +249,7 @@ async def aresolve_endpoint(
             use_fips=use_fips,
             use_dualstack=use_dualstack,
             endpoint_url=endpoint_url,
+            profile_name=profile_name,
         )
     call = functools.partial(
         resolve_endpoint,
@@ -268,5 +258,6 @@ async def aresolve_endpoint(
         use_fips=use_fips,
         use_dualstack=use_dualstack,
         endpoint_url=endpoint_url,
+        profile_name=profile_name,
     )
     return await anyio.to_thread.run_sync(call)
