@@ -6,6 +6,10 @@ files kept as they are, and ``SOURCE.md``. The service and version are read from
 file names already there, so this module knows no service by name. Models are
 written verbatim (decompressed); SOURCE.md records origin, botocore version and
 sha256 of every file.
+
+A model that botocore does not ship (no ``data/<service>/<api-version>/``) was vendored
+from elsewhere: it is kept as it is, with its rule set and endpoint tests, and its rows
+in SOURCE.md keep the origin they had.
 """
 
 from __future__ import annotations
@@ -43,9 +47,12 @@ def update(directory: Path) -> list[Path]:
     ]
     if not models:
         raise SystemExit(f"no <service>-<api-version>.json model in {directory}")
+    origins = _previous_origins(directory)
     for match in models:
         service, api = match["service"], match["version"]
         source = data / service / api
+        if not (source / "service-2.json.gz").is_file():
+            continue
         for name, target in (
             ("service-2.json.gz", f"{service}-{api}.json"),
             ("endpoint-rule-set-1.json.gz", f"{service}-{api}.endpoint-rule-set-1.json"),
@@ -53,11 +60,24 @@ def update(directory: Path) -> list[Path]:
             raw = gzip.decompress((source / name).read_bytes())
             (directory / target).write_bytes(raw)
             written.append(directory / target)
-    _write_source(directory, models, version)
+    _write_source(directory, models, version, origins)
     return written
 
 
-def _write_source(directory: Path, models: list[re.Match[str]], version: str) -> None:
+_ROW = re.compile(r"^\| `(?P<name>[^`]+)` \| (?P<origin>.*) \| `[0-9a-f]{64}` \|$")
+
+
+def _previous_origins(directory: Path) -> dict[str, str]:
+    source = directory / "SOURCE.md"
+    if not source.is_file():
+        return {}
+    rows = (_ROW.match(line) for line in source.read_text(encoding="utf-8").splitlines())
+    return {row["name"]: row["origin"] for row in rows if row}
+
+
+def _write_source(
+    directory: Path, models: list[re.Match[str]], version: str, origins: dict[str, str]
+) -> None:
     lines = [
         "# Vendored service models",
         "",
@@ -68,8 +88,15 @@ def _write_source(directory: Path, models: list[re.Match[str]], version: str) ->
         "| file | origin | sha256 |",
         "|---|---|---|",
     ]
+    data, _ = _botocore_data()
     for match in models:
         service, api = match["service"], match["version"]
+        if not (data / service / api / "service-2.json.gz").is_file():
+            kept = f"kept as vendored: not in botocore {version}"
+            for path in sorted(directory.glob(f"{service}-{api}*.json")):
+                origin = origins.get(path.name, kept)
+                lines.append(f"| `{path.name}` | {origin} | `{_sha256(path)}` |")
+            continue
         for name, origin in (
             (
                 f"{service}-{api}.json",
@@ -89,6 +116,9 @@ def _write_source(directory: Path, models: list[re.Match[str]], version: str) ->
         "",
         "The seed model's documentation strings hold raw newlines, which strict JSON parsers",
         "refuse; the generator reads it with `json.loads(..., strict=False)`.",
+        "",
+        "Models botocore does not ship are kept as they are by `make update-model`; their",
+        "rows keep the origin written here when they were vendored.",
         "",
     ]
     (directory / "SOURCE.md").write_text("\n".join(lines), encoding="utf-8")
