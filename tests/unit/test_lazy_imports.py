@@ -16,7 +16,7 @@ from pathlib import Path
 
 from aiosagemaker_runtime._endpoints import rules as _rules
 from aiosagemaker_runtime._protocol.errors import _body_text, _reason
-from aiosagemaker_runtime._protocol.serialize import format_timestamp
+from aiosagemaker_runtime._protocol.serialize_values import format_timestamp
 
 #: Imported lazily by our modules (and by nothing else the package imports).
 LAZY = (

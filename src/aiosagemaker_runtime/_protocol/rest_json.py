@@ -27,14 +27,8 @@ import anyio.to_thread
 from .._exceptions import ParamValidationError
 from .._spec import OperationSpec
 from .parse import deserialize_json, parse_response, parse_stream_output, request_id
-from .serialize import (
-    _BYTES_LIKE,
-    _NO_INPUT,
-    _missing_tokens,
-    _Overlay,
-    _request_plan,
-    serialize_request,
-)
+from .serialize import _NO_INPUT, _missing_tokens, _Overlay, _request_plan, serialize_request
+from .serialize_values import _BYTES_LIKE
 
 if TYPE_CHECKING:
     from .errors import parse_error
