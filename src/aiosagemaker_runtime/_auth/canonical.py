@@ -1,6 +1,7 @@
 """The pieces of AWS Signature Version 4: canonical request, string to sign, signing key.
 
-Shared by request signing and verification (:mod:`.sigv4`). The canonicalisation is ``botocore.auth.SigV4Auth``'s
+Shared by request signing and verification (:mod:`.sigv4`) and by event-stream message
+signing (:mod:`.event_signing`). The canonicalisation is ``botocore.auth.SigV4Auth``'s
 for non-S3 services (see :mod:`.sigv4` for the rules).
 
 This is the hot path of every call, so the per-URL parts of the canonical request and

@@ -66,6 +66,7 @@ __all__ = [
 ]
 
 _REPLACED = frozenset({"authorization", "x-amz-date", "x-amz-security-token"})
+_REPLACED_WITH_CONTENT = _REPLACED | {"x-amz-content-sha256"}
 _MAX_SKEW = timedelta(minutes=15)
 
 
@@ -100,22 +101,28 @@ def sign_request(
     now: datetime | None = None,
     unsigned_headers: frozenset[str] = UNSIGNED_HEADERS,
     normalize_path: bool = True,
-) -> None:
-    """Sign ``request`` in place for ``service`` in ``region``.
+    content_sha256_header: bool = False,
+) -> str:
+    """Sign ``request`` in place for ``service`` in ``region``; return the signature (hex).
 
     Adds ``X-Amz-Date``, ``X-Amz-Security-Token`` (when the credentials carry a token)
     and ``Authorization``, replacing any from an earlier attempt. ``payload_sha256`` is
-    the hex SHA-256 of the body (hash once per call, not per attempt). ``now`` is the
-    signing time (naive values are taken as UTC); the current time when ``None``.
-    ``unsigned_headers`` and ``normalize_path`` exist for the AWS test suite; the
-    defaults are botocore's behaviour on the wire.
+    the hex SHA-256 of the body (hash once per call, not per attempt), or a marker such
+    as ``STREAMING-AWS4-HMAC-SHA256-EVENTS``. ``content_sha256_header`` also sends
+    ``payload_sha256`` as the (signed) ``X-Amz-Content-SHA256`` header, as event-stream
+    input requires. ``now`` is the signing time (naive values are taken as UTC); the
+    current time when ``None``. ``unsigned_headers`` and ``normalize_path`` exist for
+    the AWS test suite; the defaults are botocore's behaviour on the wire.
     """
     amz_date = _amz_date(now)
     headers = request.headers
+    replaced = _REPLACED_WITH_CONTENT if content_sha256_header else _REPLACED
     for name, _ in headers:
-        if name.lower() in _REPLACED:
-            headers[:] = [h for h in headers if h[0].lower() not in _REPLACED]
+        if name.lower() in replaced:
+            headers[:] = [h for h in headers if h[0].lower() not in replaced]
             break
+    if content_sha256_header:
+        headers.append(("X-Amz-Content-SHA256", payload_sha256))
     headers.append(("X-Amz-Date", amz_date))
     token = credentials.token
     if token:
@@ -136,6 +143,7 @@ def sign_request(
             f"SignedHeaders={signed}, Signature={signature}",
         )
     )
+    return signature
 
 
 # --------------------------------------------------------------------------- verifying
@@ -167,6 +175,8 @@ class VerifyResult(NamedTuple):
     status: VerifyStatus
     message: str = ""
     access_key: str | None = None
+    #: The request's signature (hex) when ``ok``: the seed of an event-stream chain.
+    signature: str = ""
 
     @property
     def ok(self) -> bool:
@@ -310,7 +320,7 @@ def verify_request(
     )
     if not hmac.compare_digest(expected, fields["Signature"]):
         return VerifyResult("bad_signature", _BAD_SIGNATURE, access_key)
-    return VerifyResult("ok", "", access_key)
+    return VerifyResult("ok", "", access_key, fields["Signature"])
 
 
 def _is_hex_sha256(value: str) -> bool:
