@@ -1,9 +1,9 @@
 """Cold start of one client kind in a fresh interpreter: import, create, one call.
 
-``python -m bench.coldstart --kind K --base URL`` prints ``RESULT {...}`` with the wall
-seconds of each phase (measured from before the library's first import) and the CPU
-seconds of the whole, both taken inside the process, so interpreter start-up (the same
-for every kind) is left out. Only ``time``, ``sys``, ``json`` and ``asyncio`` are
+``python -m bench.coldstart --kind K --base URL`` (``http://`` or ``https://``) prints
+``RESULT {...}`` with the wall seconds of each phase (measured from before the library's
+first import) and the CPU seconds of the whole, both taken inside the process, so
+interpreter start-up (the same for every kind) is left out. Only ``time``, ``sys``, ``json`` and ``asyncio`` are
 imported before the clock starts; ``bench.kinds`` imports nothing heavy.
 """
 
@@ -25,6 +25,7 @@ from .kinds import (  # noqa: E402
     FLOOR,
     _import_ours,
     invocations_url,
+    raw_tls_context,
 )
 
 #: When a cold start's phases ended: import, create, call (perf_counter), and the CPU
@@ -37,7 +38,8 @@ async def _floor(base: str) -> Phases:
 
     Imports pydantic and httpcore2, defines one input and one output model, sends one
     request on an httpcore2 pool and builds the output without validation: no
-    signing, no validation, no endpoint rules, no retries.
+    signing, no validation, no endpoint rules, no retries. Over HTTPS the pool gets a
+    context loaded from the run's CA bundle (created with the pool, as a raw client's).
     """
     import httpcore2
     from pydantic import BaseModel, ConfigDict, Field
@@ -54,7 +56,7 @@ async def _floor(base: str) -> Phases:
         content_type: str | None = Field(default=None, alias="ContentType")
 
     t_import = time.perf_counter()
-    pool = httpcore2.AsyncConnectionPool(max_connections=1)
+    pool = httpcore2.AsyncConnectionPool(max_connections=1, ssl_context=raw_tls_context(base))
     t_create = time.perf_counter()
     body = b'{"inputs": [1, 2, 3]}'
     request = Input.model_construct(endpoint_name=ENDPOINT_NAME, body=body)

@@ -6,6 +6,11 @@ releases it. Every library is imported inside its opener, so the cold-start benc
 time imports, and a worker process only ever imports the library it measures.
 
 ``boto3-threads`` is synchronous: its ``invoke`` is a plain function run in a thread pool.
+
+Over HTTPS (an ``https://`` base) every kind trusts the run's CA bundle the way users
+configure it: the AWS clients (ours, aiobotocore, boto3) through ``AWS_CA_BUNDLE`` in
+their environment, the raw ones through an ``ssl.SSLContext`` loaded from that file
+(:func:`raw_tls_context`), created where a user creates it: with the client.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ssl
 
 REGION = "us-east-1"
 ENDPOINT_NAME = "bench-endpoint"
@@ -96,6 +104,19 @@ class Client:
 
 def invocations_url(base: str) -> str:
     return f"{base}/endpoints/{ENDPOINT_NAME}/invocations"
+
+
+def raw_tls_context(base: str) -> ssl.SSLContext | None:
+    """For the raw clients: a verifying context for an ``https`` base, else ``None``.
+
+    It trusts the bundle ``AWS_CA_BUNDLE`` names in the bench's environment (the file
+    the AWS clients read), loaded as a user configures an HTTP library by hand.
+    """
+    if not base.startswith("https:"):
+        return None
+    import ssl
+
+    return ssl.create_default_context(cafile=os.environ["AWS_CA_BUNDLE"])
 
 
 def _import_ours() -> tuple[Any, Any]:
@@ -194,7 +215,8 @@ async def _open_httpx2(base: str, concurrency: int) -> Client:
     limits = httpx2.Limits(
         max_connections=max(concurrency, 1), max_keepalive_connections=max(concurrency, 1)
     )
-    client = httpx2.AsyncClient(limits=limits, timeout=70.0)
+    tls = raw_tls_context(base)
+    client = httpx2.AsyncClient(limits=limits, timeout=70.0, verify=tls if tls else True)
     url = invocations_url(base)
 
     async def invoke(body: bytes) -> int:
@@ -211,7 +233,9 @@ async def _open_aiohttp(base: str, concurrency: int) -> Client:
     import aiohttp
 
     session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=max(concurrency, 1)),
+        connector=aiohttp.TCPConnector(
+            limit=max(concurrency, 1), ssl=raw_tls_context(base) or True
+        ),
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=70),
     )
     url = invocations_url(base)
@@ -247,10 +271,11 @@ async def _open_httpcore2_direct(base: str, concurrency: int) -> Client:
     headers = [(k.encode(), v.encode()) for k, v in RAW_HEADERS.items()]
     host = (b"Host", parts.host + (b":%d" % parts.port if parts.port else b""))
     timeout = {"connect": 60.0, "read": 70.0, "write": 70.0, "pool": None}
+    tls = raw_tls_context(base)
 
     async def invoke(body: bytes) -> int:
         async with slots:
-            conn = idle.pop() if idle else httpcore2.AsyncHTTPConnection(origin)
+            conn = idle.pop() if idle else httpcore2.AsyncHTTPConnection(origin, ssl_context=tls)
             request = httpcore2.Request(
                 b"POST",
                 parts,
@@ -321,7 +346,7 @@ async def _open_proto(base: str, concurrency: int, engine: str) -> Client:
 
 
 async def open_kind(kind: str, base: str, concurrency: int) -> Client:
-    """Create a client of ``kind`` talking to the server at ``base`` (``http://host:port``)."""
+    """Create a client of ``kind`` talking to the server at ``base`` (``http(s)://host:port``)."""
     if kind == "ours":
         return await _open_ours(base, concurrency, "httpx")
     if kind == "ours-aiohttp":

@@ -1,7 +1,9 @@
 """Profile one client kind's InvokeEndpoint loop against the bench server.
 
 ``python -m bench.profile --kind ours [--concurrency 1] [--requests 3000] [--size 1024]
-[--top 35] [--out FILE.prof]`` starts the bench server, warms the client up, measures CPU
+[--top 35] [--out FILE.prof] [--https]`` starts the bench server (``--https``: its TLS
+port, the client trusting a CA made for the run as in ``python -m bench``; the AWS
+clients through ``AWS_CA_BUNDLE``), warms the client up, measures CPU
 per request without the profiler, then runs the same loop under cProfile and prints the
 top functions by own time and by cumulative time, plus the share of own time per area
 (validation, serialization, signing, transport/engine, parsing, event loop, ...).
@@ -13,44 +15,47 @@ import argparse
 import asyncio
 import cProfile
 import io
+import os
 import pstats
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
 from .kinds import bench_environment, open_kind
+from .tls import make_tls_files
 from .worker import drive, make_body
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # First match wins: (area, substrings of the file path or function name).
+_PKG = "aiosagemaker_runtime/"
 AREAS: list[tuple[str, tuple[str, ...]]] = [
-    ("signing", ("aiosagemaker_runtime/_signing.py", "aiosagemaker_runtime/_credentials.py")),
+    ("signing", (_PKG + "_auth/",)),
     ("hashing (sha256/hmac)", ("hashlib", "hmac", "openssl_sha256")),
-    ("serialization", ("aiosagemaker_runtime/_serialize.py",)),
-    (
-        "response parsing",
-        ("aiosagemaker_runtime/_parse.py", "aiosagemaker_runtime/_errors_parse.py"),
-    ),
-    (
-        "validation (pydantic)",
-        ("/pydantic", "aiosagemaker_runtime/_shapes.py", "aiosagemaker_runtime/_generated"),
-    ),
+    # ssl.py, the C methods of _ssl objects (SSLObject, MemoryBIO), asyncio's TLS protocol
+    # (aiohttp, aiobotocore) and anyio's TLS stream (httpcore2 on anyio).
+    ("TLS", ("/ssl.py", "_ssl.", "sslproto.py", "anyio/streams/tls.py")),
+    ("serialization", (_PKG + "_protocol/serialize", _PKG + "_protocol/fastinput")),
+    ("response parsing", (_PKG + "_protocol/parse", _PKG + "_protocol/errors.py")),
+    ("validation (pydantic)", ("/pydantic", _PKG + "_protocol/shapes.py", _PKG + "_generated")),
     (
         "client pipeline",
         (
-            "aiosagemaker_runtime/_client.py",
-            "aiosagemaker_runtime/_pipeline.py",
-            "aiosagemaker_runtime/_retry.py",
+            _PKG + "_client.py",
+            _PKG + "_pipeline.py",
+            _PKG + "_retry.py",
+            _PKG + "_endpoints/",
+            _PKG + "_protocol/",
+            _PKG + "_http.py",
+            _PKG + "_ids.py",
+            _PKG + "_useragent.py",
             "uuid",
         ),
     ),
-    (
-        "our transport adapter",
-        ("aiosagemaker_runtime/_transport.py", "aiosagemaker_runtime/_aiohttp_transport.py"),
-    ),
+    ("our transport adapter", (_PKG + "_transports/",)),
     ("httpx2/httpcore2/h11", ("/httpx2/", "/httpcore2/", "/h11/")),
     ("aiohttp", ("/aiohttp/", "/multidict/", "/yarl/", "/propcache/")),
     ("botocore/aiobotocore", ("/botocore/", "/aiobotocore/")),
@@ -129,18 +134,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--out", help="also write the raw profile (pstats) here")
+    parser.add_argument("--https", action="store_true", help="over loopback TLS")
     args = parser.parse_args(argv)
     env = bench_environment()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bench.server"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline().split()[1])
-        asyncio.run(run(args, f"http://127.0.0.1:{port}"))
-    finally:
-        server.terminate()
-        server.wait()
+    cmd = [sys.executable, "-m", "bench.server"]
+    with tempfile.TemporaryDirectory(prefix="bench-tls-") as tmp:
+        if args.https:
+            tls = make_tls_files(tmp)
+            cmd += ["--tls-cert", tls.cert, "--tls-key", tls.key]
+            os.environ["AWS_CA_BUNDLE"] = tls.bundle  # this process runs the client
+        server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        try:
+            assert server.stdout is not None
+            port = int(server.stdout.readline().split()[1])
+            if args.https:
+                port = int(server.stdout.readline().split()[1])
+            scheme = "https" if args.https else "http"
+            asyncio.run(run(args, f"{scheme}://127.0.0.1:{port}"))
+        finally:
+            server.terminate()
+            server.wait()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Prototype transports that back the proposals in bench/PROFILE.md with numbers.
 
-Not shipped and not complete (no error translation, no proxies, no TLS options): they
+Not shipped and not complete (no error translation, no proxies; TLS trusts
+``AWS_CA_BUNDLE`` or the default roots, nothing else): they
 show what our client costs per request when its pipeline runs on an engine without the
 per-request overheads found by profiling. Used by the extra bench kinds
 ``proto-httpx`` and ``proto-aiohttp`` (our client with its transport swapped).
@@ -22,6 +23,7 @@ from typing import Any
 import anyio
 
 from aiosagemaker_runtime._http import HTTPRequest
+from aiosagemaker_runtime._transports.tls import ssl_context_from_env
 
 READ_SIZE = 1 << 20
 
@@ -107,7 +109,7 @@ class ProtoHttpcoreTransport:
             if self._ssl_context is None:
                 import ssl
 
-                self._ssl_context = ssl.create_default_context()
+                self._ssl_context = ssl_context_from_env() or ssl.create_default_context()
             ssl_context = self._ssl_context
         return self._httpcore2.AsyncHTTPConnection(
             url.origin, ssl_context=ssl_context, keepalive_expiry=20.0
@@ -194,7 +196,9 @@ class ProtoAiohttpTransport:
 
             self._yarl = yarl.URL
             session = self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._limit, limit_per_host=0),
+                connector=aiohttp.TCPConnector(
+                    limit=self._limit, limit_per_host=0, ssl=ssl_context_from_env() or True
+                ),
                 timeout=aiohttp.ClientTimeout(
                     total=None,
                     connect=None,

@@ -6,7 +6,11 @@ so the harness can report the server's CPU share. It parses just enough HTTP/1.1
 clients under test (Content-Length and chunked bodies, ``Expect: 100-continue``), receives
 into one scratch buffer and answers with one prebuilt write, so it never copies a body.
 
-Run: ``python -m bench.server [--port 0]``; prints ``PORT <n>`` once listening.
+With ``--tls-cert``/``--tls-key`` it also serves TLS on a second port of the same
+address (same process, same handler; asyncio's TLS layer), for the HTTPS rows.
+
+Run: ``python -m bench.server [--port 0] [--tls-cert PEM --tls-key PEM]``; prints
+``PORT <n>`` once listening (and then ``TLS_PORT <n>`` when serving TLS).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import gc
 import json
 import os
 import signal
+import ssl
 import sys
 import time
 
@@ -166,26 +171,43 @@ class _Protocol(asyncio.BufferedProtocol):
         self._transport = None
 
 
-async def _main(host: str, port: int) -> None:
+async def _main(host: str, port: int, tls: ssl.SSLContext | None) -> None:
     loop = asyncio.get_running_loop()
     server = await loop.create_server(_Protocol, host, port, backlog=1024, reuse_address=True)
-    sock = server.sockets[0]
-    print(f"PORT {sock.getsockname()[1]}", flush=True)
+    print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
+    servers = [server]
+    if tls is not None:
+        secure = await loop.create_server(
+            _Protocol, host, 0, backlog=1024, reuse_address=True, ssl=tls
+        )
+        print(f"TLS_PORT {secure.sockets[0].getsockname()[1]}", flush=True)
+        servers.append(secure)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with server:
+    async with contextlib.AsyncExitStack() as stack:
+        for srv in servers:
+            await stack.enter_async_context(srv)
         await stop.wait()
+
+
+def _tls_context(cert: str, key: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls-cert", help="PEM certificate chain: also serve TLS")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     args = parser.parse_args(argv)
+    tls = _tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
     gc.freeze()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main(args.host, args.port))
+        asyncio.run(_main(args.host, args.port, tls))
     sys.exit(0)
 
 

@@ -5,7 +5,8 @@
 opened), then ``requests`` timed requests at ``concurrency``; reported are client CPU
 microseconds per request (``time.process_time`` delta, all threads), req/s, p50/p99 latency,
 peak RSS growth (VmHWM reset via ``/proc/self/clear_refs`` before the warm-up, minus the RSS
-at that moment) and the server's CPU share over the timed window.
+at that moment) and the server's CPU share over the timed window (asked of the server's
+plain-HTTP port, ``--stats``, also when the kind talks to its TLS port).
 
 ``--serve`` keeps the process for the whole run and reads configuration lists from stdin.
 ``--leak N`` instead runs N calls at concurrency 16 and prints RSS samples.
@@ -121,7 +122,7 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[idx]
 
 
-async def measure(kind: str, base: str, config: dict[str, Any]) -> dict[str, Any]:
+async def measure(kind: str, base: str, config: dict[str, Any], stats: str) -> dict[str, Any]:
     size = int(config["size"])
     concurrency = int(config["concurrency"])
     n = int(config["requests"])
@@ -137,13 +138,13 @@ async def measure(kind: str, base: str, config: dict[str, Any]) -> dict[str, Any
         rss_before = rss_kib()
         peak_ok = reset_peak()
         await drive(client, body, concurrency, warmup)
-        s0 = server_stats(base)
+        s0 = server_stats(stats)
         c0 = time.process_time()
         t0 = time.perf_counter()
         latencies = await drive(client, body, concurrency, n)
         t1 = time.perf_counter()
         c1 = time.process_time()
-        s1 = server_stats(base)
+        s1 = server_stats(stats)
         peak = peak_kib()
     finally:
         await client.close()
@@ -151,6 +152,7 @@ async def measure(kind: str, base: str, config: dict[str, Any]) -> dict[str, Any
     latencies.sort()
     return {
         "kind": kind,
+        "scheme": urlsplit(base).scheme,
         "size": size,
         "concurrency": concurrency,
         "requests": n,
@@ -199,7 +201,8 @@ async def leak(kind: str, base: str, calls: int, samples: int) -> dict[str, Any]
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kind", required=True)
-    parser.add_argument("--base", required=True, help="server base URL, http://127.0.0.1:PORT")
+    parser.add_argument("--base", required=True, help="server base URL, http(s)://127.0.0.1:PORT")
+    parser.add_argument("--stats", help="the server's plain-HTTP base URL (default: --base)")
     parser.add_argument("--configs", default="[]", help="JSON list of configurations")
     parser.add_argument("--leak", type=int, default=0, help="leak check: number of calls")
     parser.add_argument("--probe", action="store_true")
@@ -207,6 +210,7 @@ def main(argv: list[str] | None = None) -> None:
         "--serve", action="store_true", help="read JSON config lists from stdin, one per line"
     )
     args = parser.parse_args(argv)
+    stats = args.stats or args.base
 
     if args.probe:
         reason = asyncio.run(probe(args.kind, args.base))
@@ -221,16 +225,16 @@ def main(argv: list[str] | None = None) -> None:
         # configurations when it is this kind's turn, so kinds still never overlap.
         for line in sys.stdin:
             if line.strip():
-                run_configs(args.kind, args.base, json.loads(line))
+                run_configs(args.kind, args.base, json.loads(line), stats)
                 print("DONE", flush=True)
         return
-    run_configs(args.kind, args.base, json.loads(args.configs))
+    run_configs(args.kind, args.base, json.loads(args.configs), stats)
 
 
-def run_configs(kind: str, base: str, configs: list[dict[str, Any]]) -> None:
+def run_configs(kind: str, base: str, configs: list[dict[str, Any]], stats: str) -> None:
     for config in configs:
         try:
-            result = asyncio.run(measure(kind, base, config))
+            result = asyncio.run(measure(kind, base, config, stats))
         except Exception as exc:
             print(f"ERROR {type(exc).__name__}: {exc}", flush=True)
             continue
