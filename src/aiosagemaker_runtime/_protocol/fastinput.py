@@ -4,7 +4,7 @@ A call's keyword arguments are almost always plain: ``str`` values within their 
 and patterns, a ``bytes`` body under the payload limit. For those, checking each value
 against the operation's :class:`~aiosagemaker_runtime._spec.ShapeSpec` constraints and
 building the model without validation (as ``model_construct`` does, through
-:func:`~aiosagemaker_runtime._protocol.parse.constructor`) gives the same model as validation (pydantic
+:func:`~aiosagemaker_runtime._protocol.parse_values.constructor`) gives the same model as validation (pydantic
 would return these very values unchanged), for a fraction of the cost, and without
 building the model's validator at all on a script's first call (schema building and
 pydantic's plugin discovery: ~50-80 ms of cold start, bench/PROFILE.md).
@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._spec import ShapeSpec
-from .parse import constructor
+from .parse_values import constructor
 from .shapes import compiled_pattern, header_safe, payload_valid
 
 __all__ = ["construct_if_plain"]

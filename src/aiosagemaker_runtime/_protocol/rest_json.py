@@ -26,7 +26,8 @@ import anyio.to_thread
 
 from .._exceptions import ParamValidationError
 from .._spec import OperationSpec
-from .parse import deserialize_json, parse_response, parse_stream_output, request_id
+from .parse import parse_response, parse_stream_output, request_id
+from .parse_values import deserialize_json
 from .serialize import _NO_INPUT, _missing_tokens, _Overlay, _request_plan, serialize_request
 from .serialize_values import _BYTES_LIKE
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from .._exceptions import ParamValidationError
 from .._spec import MemberSpec, ShapeSpec
-from .parse import parse_timestamp
+from .parse_values import parse_timestamp
 
 __all__ = ["format_timestamp"]
 
