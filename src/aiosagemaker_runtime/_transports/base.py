@@ -1,8 +1,10 @@
 """The transport protocol: what the pipeline hands to an HTTP engine and gets back.
 
 One module per engine implements :class:`Transport` (``httpx_engine`` for httpx2 and
-httpx, ``aiohttp_engine`` for aiohttp). Engines raise only the library's
-:class:`~aiosagemaker_runtime.TransportError` subclasses, translated in one place each.
+httpx, ``aiohttp_engine`` for aiohttp). :class:`DuplexTransport` is the HTTP/2 engine's
+protocol (``h2_engine``): a request whose body is written while its response is read.
+Engines raise only the library's :class:`~aiosagemaker_runtime.TransportError`
+subclasses, translated in one place each.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from typing import Protocol, runtime_checkable
 
 from .._http import HTTPRequest, HTTPResponse
 
-__all__ = ["Transport", "fold_headers", "safe_error_detail"]
+__all__ = [
+    "DuplexExchange",
+    "DuplexTransport",
+    "Transport",
+    "fold_headers",
+    "safe_error_detail",
+]
 
 
 @runtime_checkable
@@ -25,6 +33,49 @@ class Transport(Protocol):
 
     async def aclose(self) -> None:
         """Close every connection the transport owns."""
+        ...
+
+
+@runtime_checkable
+class DuplexExchange(Protocol):
+    """One request whose body is written while its response is read (an HTTP/2 stream).
+
+    ``send``/``end_input`` and ``response``/``iter_raw`` may run in different tasks at
+    the same time. Failures raise :class:`~aiosagemaker_runtime.TransportError`
+    subclasses from whichever call sees them.
+    """
+
+    async def send(self, data: bytes | bytearray | memoryview) -> None:
+        """Write ``data`` as the next part of the body; returns once it is written (it
+        waits while the server's flow control window is closed)."""
+        ...
+
+    async def end_input(self) -> None:
+        """End the body (the server sees the end of the request)."""
+        ...
+
+    async def response(self) -> HTTPResponse:
+        """Wait for the response headers (at most ``read_timeout``). The response's
+        ``iter_raw`` yields the body as it arrives, each chunk within ``read_timeout``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Leave the exchange (idempotent): unless both sides had ended, the stream is
+        reset (``CANCEL``); the connection stays usable for other exchanges."""
+        ...
+
+
+@runtime_checkable
+class DuplexTransport(Protocol):
+    """An engine of duplex exchanges (:class:`DuplexExchange`; HTTP/2)."""
+
+    async def open(self, request: HTTPRequest) -> DuplexExchange:
+        """Send the request's headers (and ``request.body``, if any, as the first part
+        of the body) and return without waiting for the response."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close every connection the transport owns; open exchanges fail."""
         ...
 
 
