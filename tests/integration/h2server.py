@@ -16,7 +16,9 @@ What a stream does is chosen by its path (query parameters as noted):
 * ``/silent``: nothing at all; ``/headers-then-silent``: headers, then nothing;
 * ``/stall``: headers, and the input is never acknowledged (its window stays shut);
 * ``/bytes?n=N``: headers, then N bytes of output (within the client's windows), ended;
-* ``/status?code=C``: a complete response with status C and a small JSON body;
+* ``/status?code=C&then=goaway|close``: a complete response with status C and a small
+  JSON body; ``then``: the server then closes the connection (after a GOAWAY whose
+  last stream is this one, or without one);
 * ``/ping``: like ``/echo``, and a PING is sent first (answers counted in ``ping_acks``);
 * ``/reset?after=N&code=C``: echo until N bytes arrived, then RST_STREAM with code C;
 * ``/goaway?after=N&last=this|below&code=C``: once N bytes arrived, a GOAWAY whose last
@@ -52,6 +54,7 @@ from hyperframe.frame import GoAwayFrame
 __all__ = ["H2Server", "Http11Server", "StreamRecord"]
 
 T = TypeVar("T")
+_CLOSED = h2.connection.ConnectionState.CLOSED
 
 
 @dataclass
@@ -144,11 +147,13 @@ class _Connection:
                     if isinstance(event, h2.events.ConnectionTerminated):
                         self._drain()  # the client's GOAWAY: it is closing
                         return
-                    # (A stream the client reset later in the same batch is gone.)
-                    with contextlib.suppress(
-                        h2.exceptions.StreamClosedError, h2.exceptions.StreamIDTooLowError
-                    ):
+                    try:
                         self._handle(event)
+                    except (h2.exceptions.StreamClosedError, h2.exceptions.StreamIDTooLowError):
+                        pass  # the client reset the stream later in the same batch
+                    except h2.exceptions.ProtocolError:
+                        if self.h2.state_machine.state is not _CLOSED:
+                            raise  # (else the client's GOAWAY came later in the batch)
                 self.flush()
                 if self.closing and not self.records_open():
                     self._drain()
@@ -158,6 +163,9 @@ class _Connection:
         finally:
             with contextlib.suppress(OSError):
                 self.sock.close()
+            with server.changed:
+                server.closed += 1
+                server.changed.notify_all()
 
     def _readable(self) -> bool:
         if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
@@ -167,10 +175,14 @@ class _Connection:
 
     def _drain(self) -> None:
         """Half-close and read until the client closes (no RST for unread input)."""
-        if not self.server.silent:
+        server = self.server
+        if not server.silent:
             with contextlib.suppress(OSError):
                 self.sock.shutdown(socket.SHUT_WR)
-        while not self.server.stopping.is_set():
+            with server.changed:
+                server.hung_up += 1
+                server.changed.notify_all()
+        while not server.stopping.is_set():
             if self._readable() and not self.sock.recv(65536):
                 return
 
@@ -250,6 +262,13 @@ class _Connection:
                 [(":status", code), ("content-type", "application/json")],
             )
             self._respond(sid, body, end=True)
+            then = record.param("then")
+            if then == "goaway":
+                self.flush()
+                self.sock.sendall(GoAwayFrame(0, last_stream_id=sid).serialize())
+            if then:
+                self.closing = True
+                self.records.clear()
             return
         conn.send_headers(sid, [(":status", "200"), ("content-type", "application/octet-stream")])
         if action == "/ping":
@@ -331,6 +350,9 @@ class H2Server:
         self.max_concurrent_streams = max_concurrent_streams
         self.silent = silent
         self.connections = 0
+        self.closed = 0
+        #: Connections the server ended its side of (FIN sent, the client's side read).
+        self.hung_up = 0
         self.streams: list[StreamRecord] = []
         self.ping_acks = 0
         self.protocol_errors = 0

@@ -22,7 +22,7 @@ from aiosagemaker_runtime import (
 from aiosagemaker_runtime._http import HTTPRequest
 from aiosagemaker_runtime._transports.h2_errors import UnprocessedStreamError
 
-from .h2client import LIMIT, exchange_once, make, read_exactly, request
+from .h2client import LIMIT, exchange_once, make, read_exactly, request, seen
 from .h2server import H2Server, Http11Server
 from .servers import UnansweredConnects, refused_url
 
@@ -107,6 +107,21 @@ async def test_graceful_goaway_lets_the_stream_finish_and_new_ones_go_elsewhere(
         await transport.aclose()
     first = server.streams[0]
     assert bytes(first.received) == b"abc" and first.ended and first.reset_code is None
+
+
+@pytest.mark.parametrize("then", ["goaway", "close"])
+async def test_a_connection_the_server_closed_while_idle_is_not_reused(
+    server: H2Server, then: str
+) -> None:
+    transport = make()
+    with anyio.fail_after(LIMIT):
+        exchange = await transport.open(request(server.url, f"/status?code=200&then={then}"))
+        assert await (await exchange.response()).read() == b'{"message": "scripted"}'
+        await exchange.aclose()
+        await seen(server, lambda: server.hung_up == 1)  # its GOAWAY and FIN are sent
+        assert await exchange_once(transport, server.url) == b"ping"
+        await transport.aclose()
+    assert server.connections == 2
 
 
 # -- timeouts and setup errors -------------------------------------------------------------

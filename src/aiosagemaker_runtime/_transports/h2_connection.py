@@ -8,7 +8,9 @@ events to per-stream buffers and waking the streams they concern; the others wai
 their stream's event. When the reader's own wait is over it hands the role on (the
 waiting tasks are woken and one takes it). So output is read while input is being
 written (full duplex), and PINGs, SETTINGS and WINDOW_UPDATEs are answered while any
-exchange waits. An idle connection (no exchange waiting) reads nothing until used.
+exchange waits. An idle connection (no exchange waiting) reads nothing until it is picked for a new
+stream: then what arrived meanwhile (a GOAWAY, the server closing) is read first, if
+the socket is readable.
 
 Writing. Frames h2 produces are moved at once into our outbox (h2 drops its own buffer
 on GOAWAY), and written in order under a lock, each write shielded from cancellation
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import select
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -37,10 +40,11 @@ import h2.connection
 import h2.events
 import h2.exceptions
 import h2.settings
+from anyio.abc import SocketAttribute
 from anyio.streams.tls import TLSAttribute
 from hyperframe.frame import Frame, GoAwayFrame
 
-from .._exceptions import TransportError
+from .._exceptions import EndpointConnectionError, TransportError
 from . import h2_errors
 from .h2_exchange import H2Exchange, Stream
 
@@ -53,6 +57,8 @@ CONNECTION_WINDOW = 1 << 24
 _READ_SIZE = 1 << 16
 #: Seconds that closing a connection may spend sending its GOAWAY.
 _CLOSE_TIMEOUT = 1.0
+#: Seconds a read of what arrived on an idle connection may take.
+_CATCH_UP_TIMEOUT = 0.05
 #: Request headers that HTTP/2 forbids (connection-specific) or carries otherwise.
 _DROPPED = frozenset(
     (b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"host")
@@ -145,7 +151,10 @@ class H2Connection:
         self.h2 = _H2State(config=config)
         self._streams: dict[int, Stream] = {}
         self._outbox: list[bytes] = []
-        self._send_lock = anyio.Lock()
+        #: A task is writing; others wait for ``_written`` (no anyio.Lock: its
+        #: uncontended acquire yields to the event loop, a loop turn per write).
+        self._writing = False
+        self._written: anyio.Event | None = None
         self._reading = False
         self._settings_received = False
         self._goaway: tuple[int, int] | None = None
@@ -249,12 +258,13 @@ class H2Connection:
         exchange = H2Exchange(self, stream)
         try:
             await self.flush()
-        except BaseException:
+        except BaseException as error:
             await exchange.aclose()
+            if stream_id > 1 and isinstance(error, EndpointConnectionError):
+                # A pooled connection the server had closed (nothing was processed):
+                # the pool tries another one.
+                raise ConnectionUnavailable from error
             raise
-        if stream.error is not None:
-            await exchange.aclose()
-            raise h2_errors.again(stream.error)
         return exchange
 
     def retire(self, stream: Stream) -> None:
@@ -290,14 +300,24 @@ class H2Connection:
         with anyio.CancelScope(shield=True) as scope:
             if timeout is not None:
                 scope.deadline = anyio.current_time() + timeout
-            async with self._send_lock:
-                try:
-                    while outbox and self.error is None:
-                        data = outbox[0] if len(outbox) == 1 else b"".join(outbox)
-                        outbox.clear()
-                        await self._socket.send(data)
-                except Exception as error:
-                    failure = error
+            while self._writing:  # the writer may be writing our frames: wait for it
+                written = self._written
+                if written is None:
+                    written = self._written = anyio.Event()
+                await written.wait()
+            self._writing = True
+            try:
+                while outbox and self.error is None:
+                    data = outbox[0] if len(outbox) == 1 else b"".join(outbox)
+                    outbox.clear()
+                    await self._socket.send(data)
+            except Exception as error:
+                failure = error
+            finally:
+                self._writing = False
+                written, self._written = self._written, None
+                if written is not None:
+                    written.set()
         if scope.cancelled_caught:
             await self.fail(h2_errors.write_timeout(self.url))
         elif failure is not None:
@@ -307,11 +327,28 @@ class H2Connection:
 
     async def flush_soon(self, timeout: float | None = -1.0) -> None:
         """Write the outbox unless another task is writing (it will write it too)."""
-        if self._outbox and not self._send_lock.locked() and self.error is None:
+        if self._outbox and not self._writing and self.error is None:
             with contextlib.suppress(TransportError):  # recorded on the connection
                 await self.flush(timeout)
 
     # -- reading -------------------------------------------------------------------
+
+    async def catch_up(self) -> None:
+        """Read what arrived while no exchange was reading (an idle connection): a
+        GOAWAY, the server closing, a PING. Reads only when the socket is readable."""
+        raw = self._socket.extra(SocketAttribute.raw_socket, None)
+        if raw is None or self._reading:
+            return
+        while self.error is None and select.select([raw], [], [], 0)[0]:
+            self._reading = True
+            try:
+                # Bounded: under TLS, readable bytes need not hold a whole HTTP/2 frame.
+                with anyio.move_on_after(_CATCH_UP_TIMEOUT) as scope:
+                    await self._receive()
+            finally:
+                self._reading = False
+            if scope.cancelled_caught:
+                return
 
     async def wait(self, stream: Stream, ready: Callable[[], bool], timeout: float | None) -> bool:
         """Wait until ``ready()`` (which must also be true once ``stream.error`` is set),

@@ -143,6 +143,8 @@ class H2Transport:
         now = anyio.current_time()
         chosen = None
         for conn in list(pool):
+            if not conn.active:
+                await conn.catch_up()
             if not conn.active and (
                 not conn.usable or now - conn.idle_since > self.KEEPALIVE_EXPIRY
             ):
