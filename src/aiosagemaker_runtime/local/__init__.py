@@ -13,13 +13,14 @@ From a shell: ``aiosagemaker-runtime serve-local --endpoint demo=echo``.
 """
 
 from ._config import ConfigError, EndpointTarget, LocalConfig, parse_endpoint_option
-from ._server import LocalEndpointServer, run_server, running
+from ._server import LocalEndpointServer, TLSFiles, run_server, running
 
 __all__ = [
     "ConfigError",
     "EndpointTarget",
     "LocalConfig",
     "LocalEndpointServer",
+    "TLSFiles",
     "parse_endpoint_option",
     "run_server",
     "running",

@@ -20,7 +20,7 @@ from .._protocol.eventstream import encode_message
 from .._spec import OperationSpec
 from ._config import EndpointTarget, LocalConfig
 from ._errors import LocalServiceError, error_response
-from ._http11 import Request, Response
+from ._messages import Request, Response
 from ._s3 import LocalS3, join_s3
 from ._targets import FORWARDED_REQUEST_HEADERS, Invocation, ModelReply, TargetRunner
 

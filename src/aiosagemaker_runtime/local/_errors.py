@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._http11 import Response
+from ._messages import Response
 
 __all__ = ["LocalServiceError", "error_response"]
 

@@ -1,4 +1,4 @@
-"""The server: listener, connections, background work and clean shutdown."""
+"""The server: listener, HTTP server (hypercorn), background work and clean shutdown."""
 
 from __future__ import annotations
 
@@ -6,79 +6,115 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TextIO
 
 import anyio
 import anyio.abc
-from anyio.abc import SocketAttribute
 
 from ._app import SageMakerRuntimeApp
+from ._asgi import LocalASGIApp, Route
 from ._config import LocalConfig
-from ._http11 import serve_connection
 from ._targets import TargetRunner
 
-__all__ = ["LocalEndpointServer", "run_server", "running"]
+__all__ = ["LocalEndpointServer", "TLSFiles", "run_server", "running"]
 
 logger = logging.getLogger("aiosagemaker_runtime.local")
 
+#: How long requests in progress may go on once shutdown starts.
+_GRACE = 1.0
 
-def _url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+def _url(scheme: str, host: str, port: int) -> str:
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+@dataclass(frozen=True, slots=True)
+class TLSFiles:
+    """A PEM certificate (chain) and its private key: serve HTTPS (ALPN ``h2`` and
+    ``http/1.1``) instead of plain HTTP."""
+
+    certfile: str
+    keyfile: str
 
 
 class LocalEndpointServer:
     """A SageMaker Runtime endpoint on the local machine.
 
     ``await tg.start(server.serve)`` returns the bound URL (``port=0`` picks a free
-    port); cancelling the task stops the server and its background work.
+    port); cancelling the task stops the server and its background work. HTTP/1.1 and
+    HTTP/2 (h2c) share the port; with ``tls`` it serves HTTPS, ALPN choosing between
+    them. ``routes`` are extra ASGI routes served before the SageMaker operations.
     """
 
-    def __init__(self, config: LocalConfig) -> None:
+    def __init__(
+        self, config: LocalConfig, *, tls: TLSFiles | None = None, routes: Iterable[Route] = ()
+    ) -> None:
         self.config = config
+        self.tls = tls
+        self.routes = list(routes)
         self.url: str | None = None
 
     async def serve(
         self, *, task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED
     ) -> None:
         """Listen and serve until cancelled."""
+        from ._hypercorn import bind_sockets, duplicate, hypercorn_config, serve
+
         runner = TargetRunner(self.config)
         app = SageMakerRuntimeApp(self.config, runner)
-        max_body = app.max_body
-        listener = await anyio.create_tcp_listener(
-            local_host=self.config.host, local_port=self.config.port
-        )
+        asgi = LocalASGIApp(app, max_body=app.max_body, routes=self.routes)
+        if self.tls is not None:  # an unusable certificate fails here, before listening
+            hypercorn_config([], self.tls).create_ssl_context()
+        sockets = bind_sockets(self.config.host, self.config.port)
         try:
-            port = listener.extra(SocketAttribute.local_port)
-            self.url = _url(self.config.host, port)
+            port = sockets[0].getsockname()[1]
+            self.url = _url("https" if self.tls else "http", self.config.host, port)
+            http_config = hypercorn_config(duplicate(sockets), self.tls)
+            stop = anyio.Event()
+            stopped = anyio.Event()
+            # Cancellation does not reach the HTTP server: it stops when told to, closing
+            # idle connections and letting requests in progress end (see _GRACE).
+            server_scope = anyio.CancelScope(shield=True)
 
-            async def on_connection(stream: anyio.abc.SocketStream) -> None:
-                # One broken connection must never take the server down.
+            async def run_http_server() -> None:
                 try:
-                    await serve_connection(stream, app, max_body=max_body)
-                except Exception:
-                    logger.exception("connection failed")
+                    with server_scope:
+                        await serve(asgi, http_config, stop.wait)
+                finally:
+                    stopped.set()
 
             async with anyio.create_task_group() as tasks:
                 app.attach(tasks)
+                tasks.start_soon(run_http_server)
                 task_status.started(self.url)
-                await listener.serve(on_connection, task_group=tasks)
+                try:
+                    await stopped.wait()
+                finally:
+                    with anyio.CancelScope(shield=True):
+                        stop.set()
+                        await asgi.shutdown(_GRACE)
+                        with anyio.move_on_after(http_config.graceful_timeout + 2):
+                            await stopped.wait()
+                        server_scope.cancel()  # it did not stop in time: cut it
         finally:
+            for sock in sockets:
+                sock.close()
             with anyio.CancelScope(shield=True):
-                await listener.aclose()
                 await runner.aclose()
 
 
 @asynccontextmanager
-async def running(config: LocalConfig) -> AsyncIterator[str]:
+async def running(config: LocalConfig, *, tls: TLSFiles | None = None) -> AsyncIterator[str]:
     """Serve ``config`` in the background while the block runs; yields the base URL.
 
     For tests of code that calls SageMaker: ``async with running(config) as url:`` and
     point the client (``endpoint_url=url``), boto3 or the AWS CLI at ``url``.
     """
     async with anyio.create_task_group() as tasks:
-        url = await tasks.start(LocalEndpointServer(config).serve)
+        url = await tasks.start(LocalEndpointServer(config, tls=tls).serve)
         try:
             yield url
         finally:
@@ -127,9 +163,11 @@ async def _serve_until_signal(server: LocalEndpointServer, out: TextIO) -> None:
         await _serve(server, out, signals)
 
 
-def run_server(config: LocalConfig, out: TextIO | None = None) -> None:
+def run_server(
+    config: LocalConfig, out: TextIO | None = None, *, tls: TLSFiles | None = None
+) -> None:
     """Serve ``config`` until SIGINT or SIGTERM; print ``serving on URL`` first on ``out``."""
-    server = LocalEndpointServer(config)
+    server = LocalEndpointServer(config, tls=tls)
     # KeyboardInterrupt: the signal arrived before the receiver was installed.
     with contextlib.suppress(KeyboardInterrupt):
         anyio.run(_serve_until_signal, server, out if out is not None else sys.stdout)
