@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import signal
+import ssl
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx2
 import pytest
 
-from .servers import start_serve_local
+from .servers import clean_env, start_serve_local
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -28,3 +32,34 @@ def test_stops_cleanly_on_signal(signum: signal.Signals) -> None:
     finally:
         server.stop()
     assert f"received {signum.name}, shutting down" in "".join(server.stderr_lines)
+
+
+def test_serves_https_given_a_certificate(tmp_path: Path) -> None:
+    import trustme
+
+    ca = trustme.CA()
+    certificate = ca.issue_cert("127.0.0.1")
+    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
+    certificate.cert_chain_pems[0].write_to_path(certfile)
+    certificate.private_key_pem.write_to_path(keyfile)
+    server = start_serve_local(
+        ["--endpoint", "e=echo", "--certfile", str(certfile), "--keyfile", str(keyfile)]
+    )
+    try:
+        assert server.url.startswith("https://127.0.0.1:")
+        context = ssl.create_default_context()
+        ca.configure_trust(context)
+        response = httpx2.post(
+            f"{server.url}/endpoints/e/invocations", content=b"tls", verify=context
+        )
+        assert (response.status_code, response.content) == (200, b"tls")
+    finally:
+        assert server.stop() == 0
+
+
+def test_certfile_and_keyfile_go_together(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "aiosagemaker_runtime", "serve-local", "--port", "0"]
+    command += ["--endpoint", "e=echo", "--certfile", str(tmp_path / "cert.pem")]
+    result = subprocess.run(command, capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert result.returncode == 252  # usage, as the AWS CLI
+    assert "--certfile and --keyfile go together" in result.stderr

@@ -29,7 +29,8 @@ def add_serve_parser(
         help="run a local endpoint that speaks the SageMaker Runtime wire protocol",
         description=(
             "Run a local endpoint that speaks the SageMaker Runtime wire protocol "
-            "(InvokeEndpoint, InvokeEndpointAsync, InvokeEndpointWithResponseStream). "
+            "(InvokeEndpoint, InvokeEndpointAsync, InvokeEndpointWithResponseStream), "
+            "HTTP/1.1 and HTTP/2 on one port (HTTPS with --certfile/--keyfile). "
             "The first line on stdout is 'serving on URL'. Stop it with Ctrl-C or SIGTERM."
         ),
         epilog=_EPILOG,
@@ -53,6 +54,12 @@ def add_serve_parser(
         metavar="FILE",
         help="JSON config file (endpoints, credentials, s3_root, ...)",
     )
+    parser.add_argument(
+        "--certfile",
+        metavar="PEM",
+        help="serve HTTPS with this certificate (chain, PEM); ALPN offers HTTP/2 and HTTP/1.1",
+    )
+    parser.add_argument("--keyfile", metavar="PEM", help="the private key of --certfile (PEM)")
     parser.add_argument("--access-key-id", help="verify SigV4 signatures made with this key id")
     parser.add_argument("--secret-access-key", help="the secret key of --access-key-id")
     parser.add_argument(
@@ -86,7 +93,7 @@ def add_serve_parser(
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from ..local import LocalConfig, run_server
+    from ..local import LocalConfig, TLSFiles, run_server
     from ..local._config import (
         EndpointTarget,
         load_config_file,
@@ -120,6 +127,9 @@ def run_serve(args: argparse.Namespace) -> int:
     settings.update({key: value for key, value in overrides.items() if value is not None})
     if not endpoints:
         raise ValueError("no endpoints: pass --endpoint NAME=echo (or NAME=URL) or --config FILE")
+    if bool(args.certfile) != bool(args.keyfile):
+        raise ValueError("--certfile and --keyfile go together")
+    tls = TLSFiles(args.certfile, args.keyfile) if args.certfile else None
     config = LocalConfig(endpoints=endpoints, credentials=credentials, **settings)
-    run_server(config)
+    run_server(config, tls=tls)
     return 0
