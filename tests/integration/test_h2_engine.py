@@ -19,6 +19,7 @@ import anyio
 import pytest
 
 from aiosagemaker_runtime import EndpointConnectionError
+from aiosagemaker_runtime._http import HTTPRequest
 from aiosagemaker_runtime._transports.base import DuplexExchange, DuplexTransport
 
 from .h2client import LIMIT, exchange_once, make, read_exactly, request, seen
@@ -62,6 +63,38 @@ async def test_duplex_each_echo_arrives_before_the_next_part_is_sent(server: H2S
     assert headers[":authority"] == f"127.0.0.1:{server.port}"
     assert headers[":scheme"] == "http" and headers[":method"] == "POST"
     assert headers["x_test"] == "duplex"
+
+
+async def test_request_headers_as_http2_wants_them(server: H2Server) -> None:
+    headers = [
+        ("Host", "ignored.example"),
+        ("Connection", "keep-alive"),
+        ("Transfer-Encoding", "chunked"),
+        ("TE", "trailers"),
+        ("X-Amz-Date", "20250101T000000Z"),
+        ("Authorization", "AWS4-HMAC-SHA256 Credential=..."),
+    ]
+    transport = make()
+    with anyio.fail_after(LIMIT):
+        exchange = await transport.open(
+            HTTPRequest("POST", f"{server.url}/echo?a=b%20c&d=%2F", headers)
+        )
+        await exchange.end_input()
+        assert await (await exchange.response()).read() == b""
+        await exchange.aclose()
+        await transport.aclose()
+    record = server.streams[0]
+    assert record.path == "/echo?a=b%20c&d=%2F"  # sent as encoded
+    assert [name for name, _ in record.headers] == [
+        ":method",
+        ":scheme",
+        ":authority",
+        ":path",
+        "te",
+        "x-amz-date",
+        "authorization",
+    ]
+    assert dict(record.headers)[":authority"] == f"127.0.0.1:{server.port}"
 
 
 async def test_request_body_is_sent_first(server: H2Server) -> None:
@@ -323,6 +356,17 @@ async def test_connections_are_reused(server: H2Server) -> None:
         await transport.aclose()
     assert server.connections == 1
     assert [record.stream_id for record in server.streams] == [1, 3, 5, 7, 9]
+
+
+def test_default_ports_are_left_out_of_the_authority() -> None:
+    from aiosagemaker_runtime._transports.h2_engine import _target
+
+    origin, authority, path = _target("https://runtime.example.com:443/x?y=1")
+    assert (origin.port, authority, path) == (443, "runtime.example.com", "/x?y=1")
+    origin, authority, path = _target("https://runtime.example.com:8443/endpoints/e")
+    assert (origin.port, authority) == (8443, "runtime.example.com:8443")
+    origin, authority, path = _target("http://[::1]:8080")
+    assert (origin.host, origin.port, authority, path) == ("::1", 8080, "[::1]:8080", "/")
 
 
 # -- cold start ----------------------------------------------------------------------------
