@@ -251,6 +251,8 @@ class _Parser:
             if not self.peek("<"):
                 raise self.error("bad \\k")
             end = self.src.find(">", self.pos)
+            if end < 0:
+                raise self.error("unterminated \\k<name>")
             name = self.src[self.pos + 1 : end]
             self.pos = end + 1
             return f"(?P={name})"
@@ -307,6 +309,8 @@ class _Parser:
         if ch == "x":
             if self.peek("{"):
                 end = self.src.find("}", self.pos)
+                if end < 0:
+                    raise self.error("unterminated \\x{...}")
                 digits = self.src[self.pos + 1 : end]
                 self.pos = end + 1
             else:

@@ -73,6 +73,13 @@ def test_untranslatable_syntax_is_an_error(java: str) -> None:
         translate(java)
 
 
+@pytest.mark.parametrize("java", ["\\x{41", "a\\x{", "(?<g>a)\\k<g", "\\k<"])
+def test_unterminated_escape_is_an_error(java: str) -> None:
+    # these once sent the reader back to the start of the pattern, forever
+    with pytest.raises(RegexError, match="unterminated"):
+        translate(java)
+
+
 def botocore_patterns() -> list[str]:
     import botocore
 
