@@ -10,6 +10,7 @@ __all__ = ["add_serve_parser", "run_serve"]
 _EPILOG = """\
 examples:
   aiosagemaker-runtime serve-local --endpoint my-echo=echo
+  aiosagemaker-runtime serve-local --endpoint busy=echo --capacity busy=4
   aiosagemaker-runtime serve-local --port 0 --endpoint llm=http://127.0.0.1:9000 \\
       --access-key-id AKIDLOCAL --secret-access-key local-secret --s3-root ./s3
 
@@ -47,6 +48,14 @@ def add_serve_parser(
         metavar="NAME=TARGET",
         help="serve endpoint NAME by TARGET: 'echo' or the URL of a model container "
         "(POST /invocations, GET /ping); repeatable",
+    )
+    parser.add_argument(
+        "--capacity",
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help="endpoint NAME serves at most N InvokeEndpoint calls at a time; more get "
+        "ThrottlingException (status 400) as SageMaker sends it; repeatable",
     )
     parser.add_argument(
         "--config",
@@ -93,12 +102,15 @@ def add_serve_parser(
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from ..local import LocalConfig, TLSFiles, run_server
     from ..local._config import (
-        EndpointTarget,
         load_config_file,
         merge_endpoints,
+        parse_capacity_option,
         parse_endpoint_option,
+        with_capacity,
     )
 
     settings = load_config_file(args.config) if args.config is not None else {}
@@ -106,9 +118,9 @@ def run_serve(args: argparse.Namespace) -> int:
     endpoints = merge_endpoints(settings.pop("endpoints", {}).values(), from_options)
     if args.variant:
         endpoints = {
-            name: EndpointTarget(name, target.target, args.variant)
-            for name, target in endpoints.items()
+            name: replace(target, variant=args.variant) for name, target in endpoints.items()
         }
+    endpoints = with_capacity(endpoints, dict(parse_capacity_option(v) for v in args.capacity))
     if bool(args.access_key_id) != bool(args.secret_access_key):
         raise ValueError("--access-key-id and --secret-access-key go together")
     credentials = dict(settings.pop("credentials", {}))

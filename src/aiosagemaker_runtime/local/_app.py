@@ -80,6 +80,7 @@ class SageMakerRuntimeApp:
         self.s3 = LocalS3(config.s3_root) if config.s3_root is not None else None
         self.limits = body_limits()
         self._background: anyio.abc.TaskGroup | None = None
+        self._active: dict[str, int] = {}  # InvokeEndpoint calls running, per endpoint
 
     @property
     def max_body(self) -> int:
@@ -160,6 +161,23 @@ class SageMakerRuntimeApp:
         ]
 
     async def _invoke(
+        self, request: Request, request_id: str, endpoint: EndpointTarget
+    ) -> Response:
+        if endpoint.capacity is None:
+            return await self._invoke_model(request, request_id, endpoint)
+        active = self._active.get(endpoint.name, 0)
+        if active >= endpoint.capacity:
+            logger.info("InvokeEndpoint %s throttled: %d calls running", endpoint.name, active)
+            return _throttled(request_id)
+        self._active[endpoint.name] = active + 1
+        try:
+            return await self._invoke_model(request, request_id, endpoint)
+        finally:
+            # Before the answer is written: a caller that waits for its answers never
+            # counts more calls than the server does.
+            self._active[endpoint.name] -= 1
+
+    async def _invoke_model(
         self, request: Request, request_id: str, endpoint: EndpointTarget
     ) -> Response:
         call = Invocation(request.body, _forwarded(request))
@@ -265,6 +283,18 @@ class SageMakerRuntimeApp:
             return
         await self.s3.write(output, reply.body)
         logger.info("async invocation of %s wrote %s", endpoint.name, output)
+
+
+def _throttled(request_id: str) -> Response:
+    """What SageMaker answers a call above an endpoint's concurrency: status 400,
+    ``ThrottlingException``, a null message (as reported in aws/amazon-kinesis-video-
+    streams-parser-library#187 and opensearch-project/ml-commons#2429)."""
+    headers = [
+        ("x-amzn-RequestId", request_id),
+        ("x-amzn-ErrorType", "ThrottlingException"),
+        ("Content-Type", "application/json"),
+    ]
+    return Response(400, headers, b'{"message":null}')
 
 
 _PROBLEM = re.compile(r"Invalid value for parameter ([\w.\[\]]+): (.*) \(constraint: \w+\)")

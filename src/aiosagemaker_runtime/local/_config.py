@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ __all__ = [
     "ConfigError",
     "EndpointTarget",
     "LocalConfig",
+    "parse_capacity_option",
     "parse_endpoint_option",
 ]
 
@@ -32,11 +33,17 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class EndpointTarget:
-    """What serves one endpoint: ``"echo"`` or the base URL of a model container."""
+    """What serves one endpoint: ``"echo"`` or the base URL of a model container.
+
+    ``capacity``: at most this many ``InvokeEndpoint`` calls at a time; beyond it a
+    call is refused as SageMaker refuses calls above an endpoint's concurrency (status
+    400, ``ThrottlingException``, a null message). ``None``: no limit.
+    """
 
     name: str
     target: str
     variant: str = DEFAULT_VARIANT
+    capacity: int | None = None
 
     @property
     def is_echo(self) -> bool:
@@ -64,10 +71,20 @@ class LocalConfig:
     region: str = "us-east-1"
 
     @classmethod
-    def serving(cls, endpoints: Mapping[str, str], **settings: Any) -> LocalConfig:
-        """``LocalConfig.serving({"my-echo": "echo", "llm": "http://127.0.0.1:9000"}, port=0)``."""
+    def serving(
+        cls,
+        endpoints: Mapping[str, str],
+        *,
+        capacity: Mapping[str, int] | None = None,
+        **settings: Any,
+    ) -> LocalConfig:
+        """``LocalConfig.serving({"my-echo": "echo", "llm": "http://127.0.0.1:9000"}, port=0)``.
+
+        ``capacity`` maps endpoint names to the number of ``InvokeEndpoint`` calls each
+        serves at a time (see :class:`EndpointTarget`).
+        """
         targets = {name: _check_target(name, target) for name, target in endpoints.items()}
-        return cls(endpoints=targets, **settings)
+        return cls(endpoints=with_capacity(targets, capacity or {}), **settings)
 
     def __post_init__(self) -> None:
         for option, uri in (
@@ -106,13 +123,46 @@ def parse_endpoint_option(value: str) -> EndpointTarget:
     return _check_target(name.strip(), target)
 
 
+def parse_capacity_option(value: str) -> tuple[str, int]:
+    """Parse ``NAME=N`` (``--capacity``): endpoint NAME serves N calls at a time."""
+    name, sep, number = value.partition("=")
+    try:
+        capacity = int(number)
+    except ValueError:
+        capacity = 0
+    if not sep or not name.strip() or capacity < 1:
+        raise ConfigError(f"--capacity expects NAME=N with N a positive integer, got {value!r}")
+    return name.strip(), capacity
+
+
+def _check_capacity(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"endpoint {name!r}: capacity must be a positive integer")
+    return value
+
+
+def with_capacity(
+    endpoints: Mapping[str, EndpointTarget], capacity: Mapping[str, int]
+) -> dict[str, EndpointTarget]:
+    """``endpoints`` with the capacities of ``capacity`` set (every name must be served)."""
+    unknown = sorted(set(capacity) - set(endpoints))
+    if unknown:
+        raise ConfigError(f"capacity given for endpoints not served: {', '.join(unknown)}")
+    return {
+        name: replace(target, capacity=_check_capacity(name, capacity[name]))
+        if name in capacity
+        else target
+        for name, target in endpoints.items()
+    }
+
+
 def load_config_file(path: Path) -> dict[str, Any]:
     """Read a JSON config file into keyword arguments for :class:`LocalConfig`.
 
     The file looks like::
 
         {"endpoints": {"my-echo": "echo",
-                       "llm": {"url": "http://127.0.0.1:9000", "variant": "v1"}},
+                       "llm": {"url": "http://127.0.0.1:9000", "variant": "v1", "capacity": 4}},
          "credentials": {"AKIDEXAMPLE": "secret"},
          "s3_root": "./s3", "container_timeout": 60}
     """
@@ -150,7 +200,10 @@ def load_config_file(path: Path) -> dict[str, Any]:
         elif isinstance(spec, dict) and isinstance(url := spec.get("url", spec.get("target")), str):
             target = _check_target(name, url)
             variant = spec.get("variant", DEFAULT_VARIANT)
-            parsed[name] = EndpointTarget(target.name, target.target, str(variant))
+            capacity = spec.get("capacity")
+            if capacity is not None:
+                capacity = _check_capacity(name, capacity)
+            parsed[name] = EndpointTarget(target.name, target.target, str(variant), capacity)
         else:
             raise ConfigError(f"endpoint {name!r}: expected 'echo', a URL or {{'url': ...}}")
     result["endpoints"] = parsed
