@@ -1,0 +1,1 @@
+"""The machinery behind :mod:`aiosagemaker_runtime.bulk` (private)."""
