@@ -24,7 +24,7 @@ import pytest
 from aiosagemaker_runtime import EndpointConnectionError
 from aiosagemaker_runtime._http import HTTPRequest
 from aiosagemaker_runtime._transports import aiohttp_engine as _aiohttp_transport
-from aiosagemaker_runtime._transports import httpx_engine as _transport
+from aiosagemaker_runtime._transports import httpcore_pool as _transport
 from aiosagemaker_runtime._transports.base import Transport
 
 from . import test_transports

@@ -18,13 +18,9 @@ from aiosagemaker_runtime import (
 )
 from aiosagemaker_runtime._pipeline import payload_sha256
 from aiosagemaker_runtime._transports.base import safe_error_detail
-from aiosagemaker_runtime._transports.httpx_engine import (
-    _family,
-    _flat,
-    _load_httpcore2,
-    _netloc,
-    translate_error,
-)
+from aiosagemaker_runtime._transports.httpcore_pool import _flat, _netloc
+from aiosagemaker_runtime._transports.httpx_client import _family
+from aiosagemaker_runtime._transports.httpx_errors import _load_httpcore2, translate_error
 
 URL = "https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/e/invocations"
 
