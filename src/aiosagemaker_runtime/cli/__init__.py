@@ -1,8 +1,9 @@
-"""The ``aiosagemaker-runtime`` command: ``aws sagemaker-runtime`` plus ``serve-local``.
+"""The ``aiosagemaker-runtime`` command: ``aws sagemaker-runtime`` plus
+``invoke-endpoint-batch`` and ``serve-local``.
 
 Exit status as the AWS CLI: 0 success, 252 unusable command line or parameters,
 253 missing credentials or region, 255 the service answered with an error or could not
-be reached, 130 interrupted. Errors are one line on stderr; ``--debug`` adds DEBUG logs
+be reached, 130 interrupted; ``invoke-endpoint-batch``: 1 when some records failed. Errors are one line on stderr; ``--debug`` adds DEBUG logs
 (never secrets) to stderr.
 """
 
@@ -75,6 +76,7 @@ def _version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (commands, their options and the global options)."""
+    from ._batch import add_batch_parser
     from ._invoke import add_invoke_parsers
     from ._serve import add_serve_parser
 
@@ -89,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     add_invoke_parsers(commands, [_global_options(suppress=True)])
+    add_batch_parser(commands, [_global_options(suppress=True)])
     add_serve_parser(commands, [_global_options(suppress=True)])
     return parser
 
@@ -152,6 +155,10 @@ def _run(args: argparse.Namespace) -> int:
         from ._serve import run_serve
 
         return run_serve(args)
+    if args.command == "invoke-endpoint-batch":
+        from ._batch import run_batch
+
+        return run_batch(args)
 
     import anyio
 
