@@ -10,14 +10,33 @@ from aiosagemaker_runtime._bulk.limit import (
 )
 
 
-def test_a_throttle_cuts_once_per_round() -> None:
+def test_a_throttle_cuts_once_per_round_then_half_a_call_per_throttle() -> None:
     limit = ConcurrencyLimit(100, adaptive=True)
     started = limit.epoch
-    for _ in range(50):  # one overshoot: many throttles from calls of the same round
-        limit.throttled(started)
+    limit.throttled(started)
     assert limit.current == 90
+    for _ in range(20):  # the same overshoot: calls started before the cut
+        limit.throttled(started)
+    assert limit.current == 80
     limit.throttled(limit.epoch)  # a call started after the cut: a new overshoot
-    assert limit.current == 81
+    assert limit.current == 72
+
+
+def test_far_above_the_capacity_the_limit_comes_down_in_a_few_rounds() -> None:
+    limit = ConcurrencyLimit(128, adaptive=True)
+    throttles = 0
+    levels = []
+    for _ in range(8):  # rounds: every call in flight answers once
+        started, level = limit.epoch, limit.current
+        levels.append(level)
+        throttles += max(0, level - 32)
+        for _ in range(max(0, level - 32)):  # throttles come back first (fast)
+            limit.throttled(started)
+        for _ in range(min(level, 32)):
+            limit.succeeded(in_flight=limit.current - 1)
+    assert levels[:2] == [128, 68]
+    assert all(level <= 40 for level in levels[3:])
+    assert throttles < 200
 
 
 def test_repeated_throttles_go_down_to_one_and_no_further() -> None:

@@ -3,8 +3,10 @@
 The limit follows AIMD, as TCP's congestion window and Netflix's ``AIMDLimit`` do:
 
 * a throttling answer cuts the limit to ``DECREASE`` x its value (and by one call at
-  least), at most once per round: only a call started after the last cut can cut
-  again, so the burst of throttles that one overshoot causes counts once;
+  least), at most once per round: only a call started after the last cut cuts again;
+  each further throttle of a call started before it takes ``OVERSHOOT_STEP`` (half a
+  call) off, so a run far above the endpoint's capacity (started at 128 against 32:
+  96 throttles in the first round) comes down in a few rounds, not a dozen;
 * a success while the limit is in use (the calls in flight reach it) adds
   ``1 / limit``, so the limit grows by about one per round trip, never past the
   maximum the caller gave;
@@ -25,6 +27,7 @@ import random
 __all__ = ["THROTTLE_BACKOFF_BASE", "TRANSIENT_BACKOFF_BASE", "ConcurrencyLimit", "retry_backoff"]
 
 DECREASE = 0.9
+OVERSHOOT_STEP = 0.5
 PROBE_ROUNDS = 8
 #: First wait after a throttling answer: short, since the limit was cut already.
 THROTTLE_BACKOFF_BASE = 0.05
@@ -65,11 +68,15 @@ class ConcurrencyLimit:
 
     def throttled(self, started_epoch: int) -> None:
         """A call started in ``started_epoch`` was throttled."""
-        if self.adaptive and started_epoch == self.epoch:
+        if not self.adaptive:
+            return
+        if started_epoch == self.epoch:
             current = self.current
             self.ceiling = float(current)
             self.value = max(1.0, min(self.value * DECREASE, current - 1.0))
             self.epoch += 1
+        else:
+            self.value = max(1.0, self.value - OVERSHOOT_STEP)
 
 
 def retry_backoff(times: int, base: float, rand: float | None = None) -> float:
