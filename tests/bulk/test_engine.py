@@ -244,3 +244,13 @@ def test_result_repr_hides_the_request() -> None:
 
     result: BulkResult[Any] = BulkResult(3, {"body": b"secret"}, None, ValueError("x"), 2, 0.5)
     assert "secret" not in repr(result) and "index=3" in repr(result)
+
+
+def test_a_run_can_be_made_before_the_event_loop_runs() -> None:
+    run = invoke_many(Recorder(), [{"i": 0}, {"i": 1}])
+
+    async def consume() -> list[int]:
+        async with run as results:
+            return [result.index async for result in results]
+
+    assert anyio.run(consume) == [0, 1]

@@ -119,7 +119,7 @@ class BulkInvocation(Generic[T]):
         self._handed = 0  # results handed over
         self._ready_in_order: dict[int, BulkResult[T]] = {}
         self._ready: deque[BulkResult[T]] = deque()
-        self._consumer_wake = anyio.Event()
+        self._consumer_wake: anyio.Event | None = None  # made in the event loop
         # Counters for progress.
         self._succeeded = 0
         self._failed = 0
@@ -132,6 +132,7 @@ class BulkInvocation(Generic[T]):
         if self._entered:
             raise RuntimeError("a bulk run can be entered only once")
         self._entered = True
+        self._consumer_wake = anyio.Event()
         self._start = anyio.current_time()
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
@@ -178,6 +179,7 @@ class BulkInvocation(Generic[T]):
                     error, self._input_error = self._input_error, None
                     raise error
                 raise StopAsyncIteration
+            assert self._consumer_wake is not None
             await self._consumer_wake.wait()
             self._consumer_wake = anyio.Event()
 
@@ -308,7 +310,7 @@ class BulkInvocation(Generic[T]):
     def _check_over(self) -> None:
         if self._over() and not self._finished:
             self._finished = True
-            self._consumer_wake.set()
+            self._wake_consumer()
             while self._idle:
                 self._idle.popleft().set()
 
@@ -372,5 +374,9 @@ class BulkInvocation(Generic[T]):
             self._ready_in_order[job.index] = result
         else:
             self._ready.append(result)
-        self._consumer_wake.set()
+        self._wake_consumer()
         self._check_over()
+
+    def _wake_consumer(self) -> None:
+        if self._consumer_wake is not None:
+            self._consumer_wake.set()
