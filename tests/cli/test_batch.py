@@ -380,3 +380,43 @@ def test_stdin_to_stdout(served: Served, model: Model) -> None:
         (i, i) for i in range(10)
     ]
     assert b"10 records: 10 ok" in completed.stderr
+
+
+def test_progress_bar_when_stderr_is_a_terminal(
+    served: Served, model: Model, tmp_path: Path
+) -> None:
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+
+    source = write_input(tmp_path / "in.jsonl", 30)
+    out = tmp_path / "out.jsonl"
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    command = _command(
+        "--endpoint-url", served.url, "invoke-endpoint-batch", "--endpoint-name", "free",
+        "--input", str(source), "--output", str(out),
+    )  # fmt: skip
+    process = subprocess.Popen(command, stderr=secondary, env=clean_env(**CREDENTIALS))
+    os.close(secondary)
+    shown = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if not select.select([primary], [], [], 1)[0]:
+            continue
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    assert process.wait(timeout=60) == 0
+    text = shown.decode(errors="replace")
+    assert "30/30" in text and "rec/s" in text and "failed=0" in text
+    assert text.rstrip().splitlines()[-1].startswith("invoke-endpoint-batch: 30 records")
+    assert len(lines(out)) == 30
