@@ -21,8 +21,9 @@ import hypercorn.protocol
 import hypercorn.protocol.h2
 import hypercorn.protocol.h11
 from hypercorn.config import Config
-from hypercorn.events import Closed, Event, Updated
+from hypercorn.events import Closed, Event, RawData, Updated
 from hypercorn.protocol.events import Event as StreamEvent
+from hypercorn.protocol.events import Response as HeadEvent
 from hypercorn.protocol.http_stream import HTTPStream
 from hypercorn.protocol.ws_stream import WSStream
 from hypercorn.typing import Framework, H11SendableEvent
@@ -36,14 +37,27 @@ __all__ = ["bind_sockets", "duplicate", "hypercorn_config", "serve"]
 
 
 class _H11Protocol(hypercorn.protocol.h11.H11Protocol):
-    """hypercorn's HTTP/1.1 with reason phrases in status lines (``HTTP/1.1 200 OK``,
-    as SageMaker and the core this replaces send them; hypercorn sends none), a
-    malformed request answered with a JSON message as the application answers, and
-    the connection closed as soon as the client closes it (see :func:`_closed`)."""
+    """hypercorn's HTTP/1.1 with
+
+    * reason phrases in status lines (``HTTP/1.1 200 OK``, as SageMaker and the core
+      this replaces send them; hypercorn sends none);
+    * a response of known length written at once, head and body (hypercorn writes the
+      head first: one more write and packet per response);
+    * a malformed request answered with a JSON message, as the application answers;
+    * the connection closed as soon as the client closes it (see :func:`_closed`).
+    """
+
+    _held = b""
+    _hold = False
 
     async def handle(self, event: Event) -> None:
         await super().handle(event)
         await _closed(self, event)
+
+    async def stream_send(self, event: StreamEvent) -> None:
+        if isinstance(event, HeadEvent) and event.status_code >= 200:
+            self._hold = any(name.lower() == b"content-length" for name, _ in event.headers)
+        await super().stream_send(event)
 
     async def _send_error_response(self, status_code: int) -> None:
         body = b'{"message": "Bad request"}'
@@ -68,7 +82,20 @@ class _H11Protocol(hypercorn.protocol.h11.H11Protocol):
                 http_version=event.http_version,
                 reason=reason,
             )
-        await super()._send_h11_event(event)
+        if not self._held and not (isinstance(event, h11.Response) and self._hold):
+            await super()._send_h11_event(event)
+            return
+        try:
+            data = self.connection.send(event) or b""
+        except h11.LocalProtocolError:
+            if self.connection.their_state != h11.ERROR:
+                raise
+            return
+        if isinstance(event, h11.Response):
+            self._held = data  # written with the body
+            return
+        data, self._held = self._held + data, b""
+        await self.send(RawData(data=data))
 
 
 class _Finished:
