@@ -1,10 +1,11 @@
 """Event streams handed to callers (``out.body`` of a response-stream operation).
 
 :class:`EventStream` reads the HTTP response's body as it arrives, decodes its frames
-(:mod:`._eventstream`) and yields the generated event models as their frames complete;
+(:mod:`.eventstream`) and yields the generated event models as their frames complete;
 nothing is buffered beyond the frame in progress. Modeled exception events are raised
 as their generated :class:`~aiosagemaker_runtime.ServiceError` subclasses, error frames
-as ``ServiceError`` with their code, malformed or truncated streams as
+as ``ServiceError`` with their code (the messages become events and errors in
+:mod:`.stream_events`), malformed or truncated streams as
 :class:`~aiosagemaker_runtime.EventStreamError`.
 
 The stream owns the HTTP connection and releases it as soon as it is no longer needed:
@@ -37,22 +38,18 @@ Forwarding a model's tokens to a browser with FastAPI/Starlette::
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import importlib
-import json
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 from typing_extensions import Self
 
-from .._exceptions import ServiceError
 from .._http import HTTPResponse
-from .._spec import MemberSpec, OperationSpec, ServiceSpec, ShapeSpec
+from .._spec import OperationSpec, ServiceSpec
+from .stream_events import convert, event_plan
 
 if TYPE_CHECKING:
     from .eventstream import Message
@@ -62,108 +59,6 @@ __all__ = ["EventStream"]
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-# Error fields ServiceError's constructor takes itself; a member with one of these
-# attribute names is set after construction instead.
-_RESERVED = frozenset({"message", "code", "status_code", "request_id", "headers"})
-
-
-class _Event(NamedTuple):
-    """How to turn one member of the event-stream union into a value or an exception."""
-
-    name: str
-    shape: ShapeSpec
-    payload: MemberSpec | None
-    payload_type: str
-    headers: tuple[MemberSpec, ...]
-    body: tuple[MemberSpec, ...]
-
-
-class _Plan(NamedTuple):
-    shapes: Mapping[str, ShapeSpec]
-    events: Mapping[str, _Event]
-    errors: Mapping[str, _Event]
-
-
-_PLANS: dict[int, tuple[OperationSpec, _Plan]] = {}
-
-
-def _plan(operation: OperationSpec) -> _Plan:
-    cached = _PLANS.get(id(operation))
-    if cached is not None and cached[0] is operation:
-        return cached[1]
-    shapes = operation.shapes
-    output = shapes.get(operation.output)
-    member = None
-    if output is not None and operation.event_stream_output:
-        member = next((m for m in output.members if m.attr == operation.event_stream_output), None)
-    if member is None or member.target not in shapes:
-        raise TypeError(f"operation {operation.name} has no event-stream output member")
-    union = shapes[member.target]
-    events: dict[str, _Event] = {}
-    errors: dict[str, _Event] = {}
-    for event_member in union.members:
-        shape = shapes[event_member.target]
-        payload = next((m for m in shape.members if m.event_payload), None)
-        entry = _Event(
-            name=event_member.name,
-            shape=shape,
-            payload=payload,
-            payload_type=shapes[payload.target].type if payload is not None else "",
-            headers=tuple(m for m in shape.members if m.event_header),
-            body=tuple(m for m in shape.members if not m.event_header and not m.event_payload),
-        )
-        (errors if shape.exception else events)[event_member.name] = entry
-    plan = _Plan(shapes=shapes, events=events, errors=errors)
-    _PLANS[id(operation)] = (operation, plan)
-    return plan
-
-
-_deserialize_json: Callable[[Mapping[str, ShapeSpec], str, Any], Any] | None = None
-
-
-def _from_json(shapes: Mapping[str, ShapeSpec], name: str, value: Any) -> Any:
-    """A JSON value of shape ``name`` as the generated models hold it."""
-    global _deserialize_json
-    if _deserialize_json is None:
-        try:
-            protocol = importlib.import_module("aiosagemaker_runtime._protocol.rest_json")
-            _deserialize_json = protocol.deserialize_json
-        except (ImportError, AttributeError):
-            _deserialize_json = _local_from_json
-    return _deserialize_json(shapes, name, value)
-
-
-def _local_from_json(shapes: Mapping[str, ShapeSpec], name: str, value: Any) -> Any:
-    shape = shapes.get(name)
-    if shape is None or value is None:
-        return value
-    kind = shape.type
-    if kind in ("structure", "union") and isinstance(value, dict) and shape.cls is not None:
-        fields = {}
-        for member in shape.members:
-            key = member.wire_name or member.name
-            if key in value:
-                fields[member.attr] = _local_from_json(shapes, member.target, value[key])
-        return shape.cls.model_construct(**fields)
-    if kind == "list" and isinstance(value, list):
-        return [_local_from_json(shapes, shape.member, item) for item in value]
-    if kind == "map" and isinstance(value, dict):
-        return {k: _local_from_json(shapes, shape.value, v) for k, v in value.items()}
-    if kind == "blob" and isinstance(value, str):
-        return base64.b64decode(value)
-    if kind == "timestamp" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
-    return value
-
-
-def _json_body(payload: bytes) -> Any:
-    if not payload:
-        return {}
-    try:
-        return json.loads(payload)
-    except ValueError:
-        return None
 
 
 class EventStream(Generic[T]):
@@ -191,7 +86,7 @@ class EventStream(Generic[T]):
     ) -> None:
         self._response = response
         self._service = service
-        self._plan = _plan(operation)
+        self._plan = event_plan(operation)
         self.request_id = request_id
         """Request id of the HTTP response that carries the stream."""
         # The decoders are imported with the first stream, not with the package.
@@ -265,7 +160,7 @@ class EventStream(Generic[T]):
                 if message is None:
                     await self.aclose()
                     return None
-                value = self._convert(message, raw=raw)
+                value = convert(message, raw, self._plan, self._service, self.request_id)
                 if value is not None:
                     return value
         except BaseException:
@@ -291,91 +186,6 @@ class EventStream(Generic[T]):
             if chunk:
                 pending.extend(self._decoder.feed(chunk))
         return pending.popleft()
-
-    # -- events ------------------------------------------------------------------
-
-    def _convert(self, message: Message, *, raw: bool) -> Any:
-        headers = message.headers
-        kind = headers.get(":message-type", "event")
-        if kind == "event":
-            event = self._plan.events.get(str(headers.get(":event-type")))
-            if event is None:
-                return None
-            if raw:
-                return message.payload if event.payload_type == "blob" else None
-            return self._build_event(event, message)
-        if kind == "exception":
-            raise self._build_error(str(headers.get(":exception-type", "")), message)
-        if kind == "error":
-            code = str(headers.get(":error-code", ""))
-            cls = self._service.errors.get(code, ServiceError)
-            raise cls(
-                str(headers.get(":error-message", "")),
-                code=code,
-                status_code=None,
-                request_id=self.request_id,
-            )
-        return None
-
-    def _build_event(self, event: _Event, message: Message) -> Any:
-        shapes = self._plan.shapes
-        fields: dict[str, Any] = {}
-        if event.payload is not None:
-            payload = message.payload
-            if event.payload_type == "blob":
-                fields[event.payload.attr] = payload
-            elif event.payload_type == "string":
-                fields[event.payload.attr] = payload.decode("utf-8", "replace")
-            elif payload:
-                fields[event.payload.attr] = _from_json(
-                    shapes, event.payload.target, _json_body(payload)
-                )
-        elif event.body:
-            body = _json_body(message.payload)
-            if isinstance(body, dict):
-                for member in event.body:
-                    key = member.wire_name or member.name
-                    if key in body:
-                        fields[member.attr] = _from_json(shapes, member.target, body[key])
-        for member in event.headers:
-            value = message.headers.get(member.wire_name or member.name)
-            if value is not None:
-                fields[member.attr] = value
-        cls = event.shape.cls
-        if cls is None:
-            return fields
-        return cls.model_construct(**fields)
-
-    def _build_error(self, code: str, message: Message) -> ServiceError:
-        event = self._plan.errors.get(code)
-        shape_cls = event.shape.cls if event is not None else None
-        cls: type[ServiceError]
-        if isinstance(shape_cls, type) and issubclass(shape_cls, ServiceError):
-            cls = shape_cls
-        else:
-            errors = self._service.errors
-            cls = errors.get(code) or (event and errors.get(event.shape.error_code)) or ServiceError
-        body = _json_body(message.payload)
-        text = ""
-        fields: dict[str, Any] = {}
-        if isinstance(body, dict):
-            text = str(body.get("message") or body.get("Message") or "")
-            members = event.body if event is not None else ()
-            for member in members:
-                key = member.wire_name or member.name
-                if key in body and member.attr not in _RESERVED:
-                    fields[member.attr] = _from_json(self._plan.shapes, member.target, body[key])
-        elif message.payload:
-            text = message.payload.decode("utf-8", "replace")
-        if event is not None:
-            for member in event.headers:
-                value = message.headers.get(member.wire_name or member.name)
-                if value is not None and member.attr not in _RESERVED:
-                    fields[member.attr] = value
-        error: ServiceError = cls(
-            text, code=code, status_code=None, request_id=self.request_id, **fields
-        )
-        return error
 
     # -- closing -----------------------------------------------------------------
 
