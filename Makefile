@@ -7,6 +7,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MODEL := service-model/sagemaker-runtime-2017-05-13.json
 PACKAGE_OUT := src/aiosagemaker_runtime/_generated
+# The bidirectional-stream operation's own model (HTTP/2); its errors shared with the
+# first model are that model's classes (or extend them), so one `except` catches both.
+HTTP2_MODEL := service-model/sagemaker-runtime-http2-2025-10-01.json
+HTTP2_OUT := src/aiosagemaker_runtime/_generated_http2
+GENERATED := $(PACKAGE_OUT) $(HTTP2_OUT)
 
 .DEFAULT_GOAL := help
 .PHONY: help install generate check-generated update-model check lint format test test-fast bench bench-quick demo soak clean
@@ -22,12 +27,13 @@ $(STAMP): pyproject.toml requirements-dev.txt
 
 install: $(STAMP) ## Create .venv and install the package with test and lint tools
 
-generate: $(STAMP) ## Regenerate src/aiosagemaker_runtime/_generated from service-model/
+generate: $(STAMP) ## Regenerate src/aiosagemaker_runtime/_generated{,_http2} from service-model/
 	$(PY) -m codegen --model $(MODEL) --out $(PACKAGE_OUT)
+	$(PY) -m codegen --model $(HTTP2_MODEL) --out $(HTTP2_OUT) --reuse-errors aiosagemaker_runtime._generated.errors
 
 check-generated: generate ## Fail when committed generated code differs from a fresh generation
-	git diff --exit-code -- $(PACKAGE_OUT)
-	@test -z "$$(git status --porcelain -- $(PACKAGE_OUT))" || { git status --porcelain -- $(PACKAGE_OUT); echo "untracked generated files"; exit 1; }
+	git diff --exit-code -- $(GENERATED)
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || { git status --porcelain -- $(GENERATED); echo "untracked generated files"; exit 1; }
 
 update-model: $(STAMP) ## Refresh service-model/ from the installed botocore, then regenerate
 	$(PY) -m codegen.update_model service-model

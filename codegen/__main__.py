@@ -1,4 +1,4 @@
-"""``python -m codegen --model FILE --out DIR [--package NAME]``."""
+"""``python -m codegen --model FILE --out DIR [--package NAME] [--reuse-errors MODULE]``."""
 
 from __future__ import annotations
 
@@ -23,12 +23,23 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="the service's name in botocore's data (default: found from the model)",
     )
+    parser.add_argument(
+        "--reuse-errors",
+        default="",
+        metavar="MODULE",
+        help="the errors module of another generated package: error classes of the same "
+        "name, code, status and attributes are reused (or extended) instead of generated",
+    )
     args = parser.parse_args(argv)
     if args.package and not args.package.isidentifier():
         parser.error(f"--package {args.package!r} is not a valid module name")
     try:
         target = generate(
-            args.model, args.out, package=args.package, botocore_name=args.botocore_name
+            args.model,
+            args.out,
+            package=args.package,
+            botocore_name=args.botocore_name,
+            reuse_errors=args.reuse_errors,
         )
     except BuildError as error:
         print(f"codegen: {args.model}: {error}", file=sys.stderr)

@@ -21,6 +21,7 @@ listing all of them, so one run shows everything that is wrong with a model.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from . import ir, naming
 from .checks import find_problems
@@ -29,6 +30,7 @@ from .classify import ShapeIndex, classify, reachable
 from .clientapi import client_methods
 from .imports import WORD, imports_for
 from .pytypes import Annotator
+from .reuse import Reusable, apply_reuse
 from .spec import Model
 from .spec_tables import operation_consts, service_call, shape_specs
 
@@ -45,9 +47,17 @@ class BuildError(Exception):
 
 
 def build(
-    model: Model, *, has_endpoint_rules: bool, botocore_name: str = "", package: str = ""
+    model: Model,
+    *,
+    has_endpoint_rules: bool,
+    botocore_name: str = "",
+    package: str = "",
+    reusable: Mapping[str, Reusable] | None = None,
 ) -> ir.GeneratedPackage:
-    """Resolve ``model`` into the IR, or raise :class:`BuildError` listing every problem."""
+    """Resolve ``model`` into the IR, or raise :class:`BuildError` listing every problem.
+
+    ``reusable``: error classes of another generated package to reuse or extend
+    (:mod:`codegen.reuse`)."""
     reach = reachable(model)
     problems = find_problems(model, list(reach.names))
     if problems:
@@ -55,7 +65,7 @@ def build(
     index = classify(model, reach)
     types = Annotator(index)
     models = model_classes(index, types, problems)
-    errors = error_classes(index, types)
+    errors = apply_reuse(error_classes(index, types), reusable or {})
     shapes = shape_specs(index)
     operations = operation_consts(model, index)
     methods = client_methods(model, index, types)
@@ -106,9 +116,20 @@ def _models_imports(
 
 
 def _errors_imports(index: ShapeIndex, errors: tuple[ir.ErrorClass, ...]) -> tuple[str, ...]:
-    annotations = [e.annotation for c in errors for e in c.attrs]
-    runtime = imports_for(annotations + (["ClassVar ServiceError"] if errors else []))
-    return runtime + _local_import(index, "models", annotations)
+    own = [c for c in errors if not c.reuse_module or c.extends]
+    annotations = [e.annotation for c in own for e in c.attrs]
+    runtime = imports_for(
+        annotations
+        + (["ClassVar"] if own else [])
+        + (["ServiceError"] if any(not c.reuse_module for c in errors) else [])
+    )
+    shared: dict[str, list[str]] = {}
+    for error in errors:
+        if error.reuse_module:
+            alias = f"{error.name} as _{error.name}" if error.extends else error.name
+            shared.setdefault(error.reuse_module, []).append(alias)
+    reused = tuple(f"from {m} import {', '.join(names)}" for m, names in sorted(shared.items()))
+    return runtime + reused + _local_import(index, "models", annotations)
 
 
 def _client_imports(index: ShapeIndex, methods: tuple[ir.ClientMethod, ...]) -> tuple[str, ...]:

@@ -11,6 +11,12 @@ __all__ = ["find_problems"]
 
 _LOCATIONS = frozenset({"", "uri", "querystring", "header", "headers", "statusCode"})
 _TIMESTAMP_FORMATS = frozenset({"", "iso8601", "rfc822", "unixTimestamp"})
+_HTTP2_SETTINGS = frozenset({"", "optional", "required", "eventstream"})
+# What the event-stream encoding can carry: header value types, payload kinds.
+_EVENT_HEADER_TYPES = frozenset(
+    {"string", "boolean", "byte", "short", "integer", "long", "blob", "timestamp"}
+)
+_EVENT_PAYLOAD_TYPES = frozenset({"blob", "string", "structure"})
 
 
 class _Checker:
@@ -27,6 +33,8 @@ class _Checker:
         protocols = self.model.metadata.get("protocols", [protocol])
         if protocol != "rest-json" and "rest-json" not in protocols:
             self.problem("metadata", "protocol", f"protocol {protocol!r} is not rest-json")
+        if self.http2 not in _HTTP2_SETTINGS:
+            self.problem("metadata", "protocolSettings", f"unknown h2 setting {self.http2!r}")
         for op in self.model.operations:
             for key in op.unknown:
                 self.problem(op.name, "", f"unsupported operation trait {key!r}")
@@ -38,17 +46,52 @@ class _Checker:
             self.check_shape(self.shapes[name])
 
     def check_operation(self, op: Operation) -> None:
+        input_stream = output_stream = False
         if op.input in self.shapes:
             for member in self.shapes[op.input].members:
                 target = self.shapes.get(member.shape)
                 if target is not None and target.event_stream:
-                    self.problem(op.input, member.name, "input event streams are not supported")
+                    input_stream = True
+                    self.check_input_events(target)
         if op.output in self.shapes:
             output = self.shapes[op.output]
             for member in output.members:
                 target = self.shapes.get(member.shape)
-                if target is not None and target.event_stream and output.payload != member.name:
-                    self.problem(op.output, member.name, "an event stream must be the payload")
+                if target is not None and target.event_stream:
+                    output_stream = True
+                    if output.payload != member.name:
+                        self.problem(op.output, member.name, "an event stream must be the payload")
+        if input_stream and not output_stream:
+            self.problem(op.name, "", "an input event stream needs an output event stream")
+        if self.http2 == "required" and not input_stream:
+            self.problem(op.name, "", "HTTP/2 is required but there is no input event stream")
+
+    @property
+    def http2(self) -> str:
+        settings = self.model.metadata.get("protocolSettings") or {}
+        return str(settings.get("h2", "")) if isinstance(settings, dict) else ""
+
+    def check_input_events(self, union: Shape) -> None:
+        """The events a caller sends: structures whose members are headers, one payload
+        or JSON body members (no exceptions: only the service sends those)."""
+        for member in union.members:
+            event = self.shapes.get(member.shape)
+            if event is None:
+                continue  # reported with the union's members
+            if event.exception or event.type != "structure":
+                self.problem(union.name, member.name, "an input event must be a structure")
+                continue
+            payloads = [m for m in event.members if m.event_payload]
+            if len(payloads) > 1:
+                self.problem(event.name, payloads[1].name, "an event has one payload member")
+            for item in event.members:
+                target = self.shapes.get(item.shape)
+                if target is None:
+                    continue
+                if item.event_header and target.type not in _EVENT_HEADER_TYPES:
+                    self.problem(event.name, item.name, f"an event header of type {target.type!r}")
+                if item.event_payload and target.type not in _EVENT_PAYLOAD_TYPES:
+                    self.problem(event.name, item.name, f"an event payload of type {target.type!r}")
 
     def check_shape(self, shape: Shape) -> None:
         for key in shape.unknown:

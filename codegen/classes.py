@@ -61,6 +61,8 @@ def _model_class(
     sensitive = []
     event_stream_attr = ""
     for member in shape.members:
+        if index.is_input_stream(shape.name, member):
+            continue  # its events are sent on the stream the call returns
         attr = naming.safe_attr(naming.snake_case(member.name))
         target = index.shapes[member.shape]
         bound = member.location in _HEADER_LOCATIONS or member.host_label
@@ -93,6 +95,11 @@ def _model_class(
             ir.Problem(shape.name, "", "a member named like the datetime type is not supported")
         )
     base = "EventStreamOutput" if event_stream_attr else "Shape"
+    if shape.name in index.duplex_outputs:
+        stream = next(m for m in shape.members if index.shapes[m.shape].event_stream)
+        sent = " | ".join(index.event_classes(index.duplex_outputs[shape.name])) or "Any"
+        received = " | ".join(index.event_classes(stream.shape)) or "Any"
+        base = f"DuplexStreamOutput[{sent}, {received}]"
     return ir.ModelClass(
         name=index.class_names[shape.name],
         base=base,
@@ -118,6 +125,8 @@ def _order_classes(index: ShapeIndex, names: list[str]) -> tuple[list[str], set[
     def deps(name: str) -> list[str]:
         found: set[str] = set()
         stack = [m.shape for m in shapes[name].members]
+        if name in index.duplex_outputs:  # the base class names the input events
+            stack.append(index.duplex_outputs[name])
         while stack:
             dep = stack.pop()
             shape = shapes.get(dep)

@@ -10,11 +10,11 @@ Every later step reads the resulting :class:`ShapeIndex` instead of deciding aga
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import naming
 from .imports import RESERVED
-from .spec import Model, Shape
+from .spec import Member, Model, Shape
 from .types import FLOAT_TYPES, INT_TYPES
 
 __all__ = ["Reachable", "ShapeIndex", "classify", "reachable"]
@@ -73,6 +73,11 @@ class ShapeIndex:
     """Structure shape -> its model or error class."""
     alias_names: Mapping[str, str]
     """Constrained scalar or payload blob shape -> its type alias."""
+    input_streams: Mapping[str, str] = field(default_factory=dict)
+    """Operation input with an event-stream member (sent on a duplex stream, not an
+    argument) -> that member's name."""
+    duplex_outputs: Mapping[str, str] = field(default_factory=dict)
+    """Output of an operation with an input event stream -> the input event union."""
 
     @property
     def structures(self) -> list[str]:
@@ -83,6 +88,17 @@ class ShapeIndex:
     def errors(self) -> list[str]:
         """Shapes generated as error classes."""
         return [n for n in self.names if self.shapes[n].exception]
+
+    def event_classes(self, union_name: str) -> list[str]:
+        """The classes of the events (not the errors) of an event-stream union."""
+        union = self.shapes[union_name]
+        return [
+            self.class_names[m.shape] for m in union.members if not self.shapes[m.shape].exception
+        ]
+
+    def is_input_stream(self, shape_name: str, member: Member) -> bool:
+        """Whether ``member`` of ``shape_name`` is an operation's input event stream."""
+        return self.input_streams.get(shape_name) == member.name
 
     def event_stream_attr(self, shape_name: str) -> str:
         """The attribute of the event-stream member of ``shape_name`` ("" if none)."""
@@ -117,6 +133,13 @@ def _needs_alias(shape: Shape, payload_blobs: frozenset[str]) -> bool:
     return False
 
 
+def _stream_member(shapes: Mapping[str, Shape], name: str) -> Member | None:
+    shape = shapes.get(name) if name else None
+    if shape is None:
+        return None
+    return next((m for m in shape.members if shapes[m.shape].event_stream), None)
+
+
 def classify(model: Model, reach: Reachable) -> ShapeIndex:
     """Name the classes and aliases of the reachable shapes (the model passed the checks)."""
     shapes = model.shapes
@@ -135,7 +158,17 @@ def classify(model: Model, reach: Reachable) -> ShapeIndex:
             alias = naming.class_name(name, frozenset(taken))
             alias_names[name] = alias
             taken.add(alias)
+    input_streams: dict[str, str] = {}
+    duplex_outputs: dict[str, str] = {}
+    for op in model.operations:
+        stream = _stream_member(shapes, op.input)
+        if stream is not None:
+            input_streams[op.input] = stream.name
+            if _stream_member(shapes, op.output) is not None:
+                duplex_outputs[op.output] = stream.shape
     return ShapeIndex(
+        input_streams=input_streams,
+        duplex_outputs=duplex_outputs,
         shapes=shapes,
         names=reach.names,
         input_shapes=reach.input_shapes,

@@ -2,7 +2,9 @@
 
 Each method takes the operation's input members as keyword arguments (typed by a
 ``TypedDict`` named ``<Operation>Params``, for ``Unpack``) or a ready input model, and
-returns the output model; the docstring is the operation's summary.
+returns the output model; the docstring is the operation's summary. An operation with
+an input event stream returns its output as a duplex stream (``_invoke_duplex``): the
+events are sent on it, so they are not an argument.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def _client_method(
             params_name += "_"
         taken.add(params_name)
         for member in shape.members:
+            if index.is_input_stream(op.input, member):
+                continue
             attr = naming.safe_attr(naming.snake_case(member.name))
             annotation = types.param_type(member.shape, payload=member.name == shape.payload)
             if member.json_value:
@@ -51,5 +55,6 @@ def _client_method(
         output_class=index.class_names.get(op.output, ""),
         params_name=params_name,
         params=tuple(params),
+        duplex=op.input in index.input_streams,
         doc=docs.summary(op.documentation) or f"Call ``{op.name}``.",
     )

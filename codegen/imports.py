@@ -15,6 +15,7 @@ RESERVED = frozenset(
         "BaseClient",
         "BlobPayload",
         "ClassVar",
+        "DuplexStreamOutput",
         "EventStream",
         "EventStreamOutput",
         "Field",
@@ -83,6 +84,7 @@ _IMPORTABLE = {
     "blob_payload": "aiosagemaker_runtime._protocol.shapes",
     "pattern": "aiosagemaker_runtime._protocol.shapes",
     "EventStream": "aiosagemaker_runtime._protocol.streams",
+    "DuplexStreamOutput": "aiosagemaker_runtime._protocol.duplex",
 }
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

@@ -83,6 +83,12 @@ class ErrorClass:
     status_code: int
     fault: bool
     attrs: tuple[ErrorAttr, ...]
+    reuse_module: str = ""
+    """Set when another generated package's class of this name is reused: the module."""
+    extends: bool = False
+    """With ``reuse_module``: subclass that class (adding attributes) instead of importing it."""
+    inherited: tuple[str, ...] = ()
+    """With ``extends``: the attributes the base class declares already."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,8 @@ class ClientMethod:
     params_name: str
     params: tuple[ParamKey, ...]
     doc: str
+    duplex: bool = False
+    """The operation has an input event stream: the call returns a duplex stream."""
 
 
 @dataclass(frozen=True)

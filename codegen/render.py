@@ -13,6 +13,7 @@ from pathlib import Path
 from . import build as builder
 from . import docs, ir
 from .imports import WORD
+from .reuse import load_reusable
 from .spec import Model, parse_model
 
 __all__ = [
@@ -170,24 +171,37 @@ def _errors(pkg: ir.GeneratedPackage, source: str) -> str:
             "from aiosagemaker_runtime._exceptions import " + ", ".join(_RUNTIME_EXCEPTIONS)
         )
         names += list(_RUNTIME_EXCEPTIONS)
+    shared = sorted({e.reuse_module for e in pkg.errors if e.reuse_module})
+    doc = f'"""Errors of {pkg.title}: one ServiceError subclass per error shape."""'
+    if shared:
+        modules = ", ".join(f"``{m}``" for m in shared)
+        doc = _doc(
+            f"Errors of {pkg.title}: one ServiceError subclass per error shape; those "
+            f"shared with {modules} are its classes, or extend them with more attributes.",
+            0,
+        )
     out = [
         _header(source),
-        f'"""Errors of {pkg.title}: one ServiceError subclass per error shape."""\n\n',
+        f"{doc}\n\n",
         "from __future__ import annotations\n\n",
         _import_block(imports) + "\n\n",
         _all(names),
     ]
     for error in pkg.errors:
-        out.append(f"\n\nclass {error.name}(ServiceError):\n    {_doc(error.doc, 4)}\n\n")
+        if error.reuse_module and not error.extends:
+            continue
+        base = f"_{error.name}" if error.extends else "ServiceError"
+        out.append(f"\n\nclass {error.name}({base}):\n    {_doc(error.doc, 4)}\n\n")
         out.append(f'    error_code_default: ClassVar[str] = "{error.code}"\n')
         out.append(f"    status_code_default: ClassVar[int] = {error.status_code}\n")
         if error.fault:
             out.append("    fault: ClassVar[bool] = True\n")
         members = "".join(f'"{a.attr}", ' for a in error.attrs)
         out.append(f"    members: ClassVar[tuple[str, ...]] = ({members})\n")
-        if error.attrs:
+        declared = tuple(a for a in error.attrs if a.attr not in error.inherited)
+        if declared:
             out.append("\n")
-            out.extend(f"    {a.attr}: {a.annotation}\n" for a in error.attrs)
+            out.extend(f"    {a.attr}: {a.annotation}\n" for a in declared)
     return "".join(out)
 
 
@@ -254,7 +268,8 @@ def _client(pkg: ir.GeneratedPackage, source: str) -> str:
     for m in pkg.methods:
         result = m.output_class or "None"
         args = "input, params" if m.params_name else "None, {}"
-        call = f"await self._invoke({m.operation_const}, {args})"
+        invoke = "_invoke_duplex" if m.duplex else "_invoke"
+        call = f"await self.{invoke}({m.operation_const}, {args})"
         body = f"return cast({result}, {call})" if m.output_class else call
         doc = _doc(m.doc, 8)
         if not m.params_name:
@@ -359,15 +374,27 @@ def _format(directory: Path) -> None:
 
 
 def generate(
-    model_path: Path, out: Path, *, package: str = "", botocore_name: str | None = None
+    model_path: Path,
+    out: Path,
+    *,
+    package: str = "",
+    botocore_name: str | None = None,
+    reuse_errors: str = "",
 ) -> Path:
     """Generate the package for ``model_path`` into ``out`` (``out/package`` with a
-    package name); return the directory written. Raises ``BuildError``."""
+    package name); return the directory written. Raises ``BuildError``.
+
+    ``reuse_errors``: the errors module of another generated package (importable), whose
+    matching error classes are reused or extended (:mod:`codegen.reuse`)."""
     model = read_model(model_path)
     rules = find_endpoint_rules(model_path)
     name = botocore_name if botocore_name is not None else _botocore_name(model_path, model)
     pkg = builder.build(
-        model, has_endpoint_rules=rules is not None, botocore_name=name, package=package
+        model,
+        has_endpoint_rules=rules is not None,
+        botocore_name=name,
+        package=package,
+        reusable=load_reusable(reuse_errors) if reuse_errors else None,
     )
     source = model_path.name
     target = out / package if package else out

@@ -3,8 +3,8 @@
 ``SHAPES`` holds one ``ShapeSpec`` per reachable shape (its members' ``MemberSpec``:
 wire names, HTTP bindings, timestamp formats, event-stream roles, constraints), each
 operation gets an ``OperationSpec`` constant (method, URI, input, output, errors, host
-prefix, the event-stream member of the output) and ``SERVICE`` a ``ServiceSpec``
-(identity, signing name, endpoint rules). The runtime serializes, signs and parses by
+prefix, the event-stream members of input and output, the service's HTTP/2 setting)
+and ``SERVICE`` a ``ServiceSpec`` (identity, signing name, endpoint rules). The runtime serializes, signs and parses by
 reading these values; nothing here is Python type information (see :mod:`codegen.pytypes`).
 """
 
@@ -26,7 +26,9 @@ def shape_specs(index: ShapeIndex) -> tuple[tuple[str, ir.SpecCall], ...]:
 
 def operation_consts(model: Model, index: ShapeIndex) -> tuple[ir.OperationConst, ...]:
     """One ``OperationSpec`` constant per operation, in model order."""
-    return tuple(_operation_const(index, op) for op in model.operations)
+    settings = model.metadata.get("protocolSettings") or {}
+    http2 = str(settings.get("h2", "")) if isinstance(settings, dict) else ""
+    return tuple(_operation_const(index, op, http2) for op in model.operations)
 
 
 def service_call(model: Model, *, has_endpoint_rules: bool, botocore_name: str) -> ir.SpecCall:
@@ -79,7 +81,11 @@ def _member_spec(index: ShapeIndex, shape: Shape, member: Member) -> ir.SpecCall
         ("host_label", member.host_label),
         ("event_header", member.event_header),
         ("event_payload", member.event_payload),
-        ("required", member.name in shape.required),
+        # An input event stream is sent on the returned stream, never passed.
+        (
+            "required",
+            member.name in shape.required and not index.is_input_stream(shape.name, member),
+        ),
     ]
     args.extend((key, "True") for key, value in flags if value)
     return ir.SpecCall("MemberSpec", tuple(args))
@@ -135,7 +141,7 @@ def _shape_spec(index: ShapeIndex, shape: Shape) -> ir.SpecCall:
     return ir.SpecCall("ShapeSpec", tuple(args))
 
 
-def _operation_const(index: ShapeIndex, op: Operation) -> ir.OperationConst:
+def _operation_const(index: ShapeIndex, op: Operation, http2: str) -> ir.OperationConst:
     args: list[tuple[str, str]] = [
         ("name", str_literal(op.name)),
         ("method", str_literal(op.method)),
@@ -155,6 +161,10 @@ def _operation_const(index: ShapeIndex, op: Operation) -> ir.OperationConst:
     stream_attr = index.event_stream_attr(op.output)
     if stream_attr:
         args.append(("event_stream_output", str_literal(stream_attr)))
+    if op.input in index.input_streams:
+        args.append(("event_stream_input", str_literal(index.event_stream_attr(op.input))))
+    if http2:
+        args.append(("http2", str_literal(http2)))
     return ir.OperationConst(
         naming.constant_name(op.name), ir.SpecCall("OperationSpec", tuple(args))
     )

@@ -107,6 +107,12 @@ class BaseClient:
             raise RuntimeError("the client has been closed")
         return await self._pipeline.invoke(operation, input, params)
 
+    async def _invoke_duplex(
+        self, operation: OperationSpec, input: Shape | None, params: Mapping[str, Any]
+    ) -> Any:
+        """Operations with an input event stream (a duplex HTTP/2 exchange)."""
+        raise NotImplementedError(f"{operation.name}: duplex operations are not wired yet")
+
     async def aclose(self) -> None:
         """Close the client's connections (not those of a caller's ``http_client``).
 

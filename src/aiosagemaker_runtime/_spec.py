@@ -154,7 +154,13 @@ class OperationSpec(NamedTuple):
     event_stream_output: str = ""
     """Attribute of the output member that is an event stream, ``""`` when none."""
     event_stream_input: str = ""
-    """Attribute of an input event stream member; the runtime refuses these for now."""
+    """Attribute of the input member that is an event stream, ``""`` when none. Such an
+    operation is a duplex exchange over HTTP/2: the member is not an argument; its
+    events are sent on the stream the call returns (and ``event_stream_output`` names
+    what comes back)."""
+    http2: str = ""
+    """The service's ``protocolSettings.h2``: ``"required"``, ``"optional"``,
+    ``"eventstream"`` or ``""`` when the model says nothing."""
 
     def __repr__(self) -> str:  # the shape table would fill pages
         return f"OperationSpec(name={self.name!r}, method={self.method!r}, uri={self.uri!r})"

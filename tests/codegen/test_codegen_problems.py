@@ -45,7 +45,12 @@ PROBLEMS = model(
             "payload": "Stream",
         },
         "InStream": {"type": "structure", "members": {"E": {"shape": "Ev"}}, "eventstream": True},
-        "Ev": {"type": "structure", "members": {"Text": {"shape": "Text"}}, "event": True},
+        "Ev": {
+            "type": "structure",
+            "members": {"Text": {"shape": "Text"}, "Tags": {"shape": "Tags", "eventheader": True}},
+            "event": True,
+        },
+        "Tags": {"type": "list", "member": {"shape": "Text"}},
         "GreekText": {"type": "string", "pattern": "\\p{InGreek}+"},
         "Text": {"type": "string"},
     },
@@ -62,7 +67,8 @@ def problems_of(data: dict[str, Any]) -> list[str]:
 def test_every_problem_is_reported_with_shape_and_member() -> None:
     found = problems_of(PROBLEMS)
     expected = [
-        "OpInput.Stream: input event streams are not supported",
+        "Op: an input event stream needs an output event stream",
+        "Ev.Tags: an event header of type 'list'",
         "GreekText: pattern cannot be translated",
         "OpInput.Foo_Bar: its Python name 'foo_bar' is taken by FooBar",
         "OpInput.Ghost: refers to the unknown shape 'Missing'",
@@ -105,6 +111,6 @@ def test_cli_lists_the_problems_and_writes_nothing(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1
-    assert "OpInput.Stream: input event streams are not supported" in result.stderr
+    assert "Ev.Tags: an event header of type 'list'" in result.stderr
     assert "problem(s)" in result.stderr
     assert not out.exists()

@@ -26,6 +26,8 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # Real models too: lambda (large, nested JSON) and glacier (error members like "code").
     generate(botocore_model_path("lambda"), out, package="lambda_typed")
     generate(botocore_model_path("glacier"), out, package="glacier_typed")
+    # bedrock-runtime: an input event stream (InvokeModelWithBidirectionalStream).
+    generate(botocore_model_path("bedrock-runtime"), out, package="bedrock_typed")
     (out / "use_widgets.py").write_text(USAGE, encoding="utf-8")
     return out
 
@@ -50,13 +52,22 @@ async def use(client: WidgetStoreClient) -> None:
         async for event in stream.events:
             if isinstance(event, models.WidgetUpdate):
                 assert event.bytes is None or isinstance(event.bytes, bytes)
+    async with await client.chat_with_widget(widget_id="w", mood="red") as chat:
+        await chat.send(b"audio")
+        await chat.send("text")
+        await chat.send(models.SayEvent(audio=b"x", kind="UTF8", final=True))
+        await chat.send(models.ConfigureEvent(volume=3))
+        async for reply in chat.exchange([b"a", models.ConfigureEvent(voice="v")]):
+            assert reply.sequence is None or isinstance(reply.sequence, int)
+        await chat.end_input()
+        assert chat.session_id is None or isinstance(chat.session_id, str)
 """
 
 
 @pytest.mark.slow
 def test_ruff_check_and_format(packages: Path) -> None:
     config = str(ROOT / "pyproject.toml")
-    names = ["widgets_typed", "seed_typed", "lambda_typed", "glacier_typed"]
+    names = ["widgets_typed", "seed_typed", "lambda_typed", "glacier_typed", "bedrock_typed"]
     lint = run(
         "-m",
         "ruff",
@@ -84,6 +95,7 @@ def test_mypy_strict(packages: Path) -> None:
         str(ROOT / "pyproject.toml"),
         "widgets_typed",
         "seed_typed",
+        "bedrock_typed",
         "use_widgets.py",
         cwd=packages,
     )
@@ -96,7 +108,9 @@ def test_mypy_refuses_a_wrong_enum_and_a_missing_required_argument(packages: Pat
         "from widgets_typed import WidgetStoreClient\n\n\n"
         "async def use(client: WidgetStoreClient) -> None:\n"
         '    await client.put_widget(store_id="s", key="k", client_token="t", color="mauve")\n'
-        '    await client.upload_widget_data(widget_id="w")\n',
+        '    await client.upload_widget_data(widget_id="w")\n'
+        '    chat = await client.chat_with_widget(widget_id="w")\n'
+        "    await chat.send(1)\n",
         encoding="utf-8",
     )
     result = run(
@@ -112,3 +126,4 @@ def test_mypy_refuses_a_wrong_enum_and_a_missing_required_argument(packages: Pat
     assert result.returncode == 1
     assert "misuse.py:5: error" in result.stdout, result.stdout
     assert "misuse.py:6: error" in result.stdout, result.stdout
+    assert "misuse.py:8: error" in result.stdout, result.stdout  # an int is not an event

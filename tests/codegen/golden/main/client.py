@@ -14,6 +14,8 @@ from aiosagemaker_runtime._spec import ServiceSpec
 
 from .models import (
     AttributeValue,
+    ChatWithWidgetRequest,
+    ChatWithWidgetResponse,
     Color,
     GetWidgetDataRequest,
     GetWidgetDataResponse,
@@ -31,6 +33,7 @@ from .models import (
     UploadWidgetDataRequest,
 )
 from .operations import (
+    CHAT_WITH_WIDGET,
     GET_WIDGET_DATA,
     LIST_WIDGETS,
     PING,
@@ -42,6 +45,7 @@ from .operations import (
 )
 
 __all__ = [
+    "ChatWithWidgetParams",
     "GetWidgetDataParams",
     "ListWidgetsParams",
     "PutWidgetParams",
@@ -50,6 +54,13 @@ __all__ = [
     "UploadWidgetDataParams",
     "WidgetStoreClient",
 ]
+
+
+class ChatWithWidgetParams(TypedDict, total=False):
+    """Keyword arguments of ``chat_with_widget``."""
+
+    widget_id: Required[str]
+    mood: Color
 
 
 class GetWidgetDataParams(TypedDict, total=False):
@@ -135,6 +146,22 @@ class WidgetStoreClient(BaseClient):
     """Async client for Widget Store."""
 
     _service_: ClassVar[ServiceSpec] = SERVICE
+
+    @overload
+    async def chat_with_widget(self, input: ChatWithWidgetRequest, /) -> ChatWithWidgetResponse: ...
+
+    @overload
+    async def chat_with_widget(
+        self, /, **params: Unpack[ChatWithWidgetParams]
+    ) -> ChatWithWidgetResponse: ...
+
+    async def chat_with_widget(
+        self, input: ChatWithWidgetRequest | None = None, /, **params: Any
+    ) -> ChatWithWidgetResponse:
+        """Talks with a widget: events both ways on one stream."""
+        return cast(
+            ChatWithWidgetResponse, await self._invoke_duplex(CHAT_WITH_WIDGET, input, params)
+        )
 
     @overload
     async def get_widget_data(self, input: GetWidgetDataRequest, /) -> GetWidgetDataResponse: ...

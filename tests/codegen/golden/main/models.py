@@ -9,6 +9,7 @@ from pydantic import Field, JsonValue, model_validator
 from pydantic_core import PydanticCustomError
 from typing_extensions import Self
 
+from aiosagemaker_runtime._protocol.duplex import DuplexStreamOutput
 from aiosagemaker_runtime._protocol.shapes import (
     HEADER_VALUE,
     BlobPayload,
@@ -23,7 +24,11 @@ __all__ = [
     "AccountId",
     "AttributeName",
     "AttributeValue",
+    "ChatWithWidgetRequest",
+    "ChatWithWidgetResponse",
     "Color",
+    "ConfigureEvent",
+    "DataKind",
     "Double",
     "GetWidgetDataRequest",
     "GetWidgetDataResponse",
@@ -43,6 +48,7 @@ __all__ = [
     "PutWidgetResponse",
     "Quantity",
     "RatingText",
+    "SayEvent",
     "SecretString",
     "SetWidgetNoteRequest",
     "SetWidgetNoteResponse",
@@ -67,6 +73,8 @@ AccountId: TypeAlias = Annotated[str, pattern(r"^[0-9]{12}$")]
 AttributeName: TypeAlias = Annotated[str, pattern(r"(?i:[a-z])(?i:[a-z0-9])*")]
 
 Color: TypeAlias = Literal["red", "green", "blue"]
+
+DataKind: TypeAlias = Literal["UTF8", "BINARY"]
 
 Double: TypeAlias = Annotated[float, Field(ge=0, le=1.5)]
 
@@ -134,6 +142,50 @@ class AttributeValue(Shape):
     def _check_union_(self) -> Self:
         _check_one_member(self)
         return self
+
+
+class ConfigureEvent(Shape):
+    """The ``ConfigureEvent`` structure."""
+
+    volume: int | None = Field(default=None, alias="Volume")
+    voice: str | None = Field(default=None, alias="Voice")
+
+
+class SayEvent(Shape):
+    """The ``SayEvent`` structure."""
+
+    _sensitive_: ClassVar[frozenset[str]] = frozenset({"audio"})
+
+    audio: bytes | None = Field(default=None, alias="Audio")
+    kind: DataKind | None = Field(default=None, alias="Kind")
+    final: bool | None = Field(default=None, alias="Final")
+    seq: int | None = Field(default=None, alias="Seq")
+    sent_at: datetime | None = Field(default=None, alias="SentAt")
+
+
+class ChatWithWidgetRequest(Shape):
+    """The ``ChatWithWidgetRequest`` structure."""
+
+    widget_id: Annotated[WidgetId, HEADER_VALUE] = Field(alias="WidgetId")
+    mood: Annotated[Color, HEADER_VALUE] | None = Field(default=None, alias="Mood")
+
+
+class WidgetUpdate(Shape):
+    """The ``WidgetUpdate`` structure."""
+
+    _sensitive_: ClassVar[frozenset[str]] = frozenset({"bytes"})
+
+    sequence: int | None = Field(default=None, alias="Sequence")
+    bytes: builtins.bytes | None = Field(default=None, alias="Bytes")
+
+
+class ChatWithWidgetResponse(DuplexStreamOutput[SayEvent | ConfigureEvent, WidgetUpdate]):
+    """The ``ChatWithWidgetResponse`` structure."""
+
+    _event_stream_attr_: ClassVar[str] = "replies"
+
+    replies: EventStream[WidgetUpdate] = Field(alias="Replies")
+    session_id: str | None = Field(default=None, alias="SessionId")
 
 
 class GetWidgetDataRequest(Shape):
@@ -297,15 +349,6 @@ class StreamWidgetEventsRequest(Shape):
 
     account_id: Annotated[AccountId, HEADER_VALUE] = Field(alias="AccountId")
     widget_id: Annotated[WidgetId, HEADER_VALUE] = Field(alias="WidgetId")
-
-
-class WidgetUpdate(Shape):
-    """The ``WidgetUpdate`` structure."""
-
-    _sensitive_: ClassVar[frozenset[str]] = frozenset({"bytes"})
-
-    sequence: int | None = Field(default=None, alias="Sequence")
-    bytes: builtins.bytes | None = Field(default=None, alias="Bytes")
 
 
 class StreamWidgetEventsResponse(EventStreamOutput):

@@ -15,6 +15,9 @@ from aiosagemaker_runtime._spec import MemberSpec, OperationSpec, ServiceSpec, S
 from .errors import InternalError, ThrottledException, WidgetNotFound, WidgetThrottledException
 from .models import (
     AttributeValue,
+    ChatWithWidgetRequest,
+    ChatWithWidgetResponse,
+    ConfigureEvent,
     GetWidgetDataRequest,
     GetWidgetDataResponse,
     ListWidgetsRequest,
@@ -25,6 +28,7 @@ from .models import (
     PingResponse,
     PutWidgetRequest,
     PutWidgetResponse,
+    SayEvent,
     SetWidgetNoteRequest,
     SetWidgetNoteResponse,
     StreamWidgetEventsRequest,
@@ -35,6 +39,7 @@ from .models import (
 )
 
 __all__ = [
+    "CHAT_WITH_WIDGET",
     "ERRORS",
     "GET_WIDGET_DATA",
     "LIST_WIDGETS",
@@ -69,6 +74,75 @@ SHAPES: dict[str, ShapeSpec] = {
     ),
     "Boolean": ShapeSpec(name="Boolean", type="boolean"),
     "ByteValue": ShapeSpec(name="ByteValue", type="byte"),
+    "ChatInputStream": ShapeSpec(
+        name="ChatInputStream",
+        type="structure",
+        members=(
+            MemberSpec(name="Say", attr="say", target="SayEvent", wire_name="Say"),
+            MemberSpec(
+                name="Configure", attr="configure", target="ConfigureEvent", wire_name="Configure"
+            ),
+        ),
+        event_stream=True,
+    ),
+    "ChatOutputStream": ShapeSpec(
+        name="ChatOutputStream",
+        type="structure",
+        members=(
+            MemberSpec(name="Reply", attr="reply", target="WidgetUpdate", wire_name="Reply"),
+            MemberSpec(
+                name="Throttled",
+                attr="throttled",
+                target="WidgetThrottledException",
+                wire_name="Throttled",
+            ),
+        ),
+        event_stream=True,
+    ),
+    "ChatWithWidgetRequest": ShapeSpec(
+        name="ChatWithWidgetRequest",
+        type="structure",
+        members=(
+            MemberSpec(
+                name="WidgetId",
+                attr="widget_id",
+                target="WidgetId",
+                location="uri",
+                wire_name="WidgetId",
+                required=True,
+            ),
+            MemberSpec(
+                name="Mood", attr="mood", target="Color", location="header", wire_name="X-Mood"
+            ),
+            MemberSpec(
+                name="Messages", attr="messages", target="ChatInputStream", wire_name="Messages"
+            ),
+        ),
+        payload="messages",
+        cls=ChatWithWidgetRequest,
+    ),
+    "ChatWithWidgetResponse": ShapeSpec(
+        name="ChatWithWidgetResponse",
+        type="structure",
+        members=(
+            MemberSpec(
+                name="Replies",
+                attr="replies",
+                target="ChatOutputStream",
+                wire_name="Replies",
+                required=True,
+            ),
+            MemberSpec(
+                name="SessionId",
+                attr="session_id",
+                target="String",
+                location="header",
+                wire_name="X-Session-Id",
+            ),
+        ),
+        payload="replies",
+        cls=ChatWithWidgetResponse,
+    ),
     "Color": ShapeSpec(
         name="Color",
         type="string",
@@ -79,6 +153,24 @@ SHAPES: dict[str, ShapeSpec] = {
         ),
     ),
     "ColorList": ShapeSpec(name="ColorList", type="list", member="Color"),
+    "ConfigureEvent": ShapeSpec(
+        name="ConfigureEvent",
+        type="structure",
+        members=(
+            MemberSpec(name="Volume", attr="volume", target="Integer", wire_name="Volume"),
+            MemberSpec(name="Voice", attr="voice", target="String", wire_name="Voice"),
+        ),
+        event=True,
+        cls=ConfigureEvent,
+    ),
+    "DataKind": ShapeSpec(
+        name="DataKind",
+        type="string",
+        enum=(
+            "UTF8",
+            "BINARY",
+        ),
+    ),
     "DataStream": ShapeSpec(name="DataStream", type="blob", streaming=True),
     "Document": ShapeSpec(name="Document", type="document"),
     "Double": ShapeSpec(name="Double", type="double", min=0),
@@ -429,6 +521,31 @@ SHAPES: dict[str, ShapeSpec] = {
         type="string",
         pattern=r"(?:(?=[a-zA-Z0-9_ \t\n\x0b\f\r])[^_]){1,10}\u2605?",
     ),
+    "SayEvent": ShapeSpec(
+        name="SayEvent",
+        type="structure",
+        members=(
+            MemberSpec(
+                name="Audio", attr="audio", target="PartBlob", wire_name="Audio", event_payload=True
+            ),
+            MemberSpec(
+                name="Kind", attr="kind", target="DataKind", wire_name="Kind", event_header=True
+            ),
+            MemberSpec(
+                name="Final", attr="final", target="Boolean", wire_name="Final", event_header=True
+            ),
+            MemberSpec(name="Seq", attr="seq", target="Long", wire_name="Seq", event_header=True),
+            MemberSpec(
+                name="SentAt",
+                attr="sent_at",
+                target="Timestamp",
+                wire_name="SentAt",
+                event_header=True,
+            ),
+        ),
+        event=True,
+        cls=SayEvent,
+    ),
     "SecretString": ShapeSpec(name="SecretString", type="string", sensitive=True, max=64),
     "SetWidgetNoteRequest": ShapeSpec(
         name="SetWidgetNoteRequest",
@@ -650,6 +767,19 @@ ERRORS: dict[str, type[ServiceError]] = {
     "WidgetThrottledException": WidgetThrottledException,
 }
 
+CHAT_WITH_WIDGET = OperationSpec(
+    name="ChatWithWidget",
+    method="POST",
+    uri="/widgets/{WidgetId}/chat",
+    input="ChatWithWidgetRequest",
+    output="ChatWithWidgetResponse",
+    shapes=SHAPES,
+    errors=("ThrottledException",),
+    event_stream_output="replies",
+    event_stream_input="messages",
+    http2="eventstream",
+)
+
 GET_WIDGET_DATA = OperationSpec(
     name="GetWidgetData",
     method="GET",
@@ -658,6 +788,7 @@ GET_WIDGET_DATA = OperationSpec(
     output="GetWidgetDataResponse",
     shapes=SHAPES,
     errors=("WidgetNotFound",),
+    http2="eventstream",
 )
 
 LIST_WIDGETS = OperationSpec(
@@ -667,6 +798,7 @@ LIST_WIDGETS = OperationSpec(
     input="ListWidgetsRequest",
     output="ListWidgetsResponse",
     shapes=SHAPES,
+    http2="eventstream",
 )
 
 PING = OperationSpec(
@@ -677,6 +809,7 @@ PING = OperationSpec(
     output="PingResponse",
     shapes=SHAPES,
     auth_type="none",
+    http2="eventstream",
 )
 
 PUT_WIDGET = OperationSpec(
@@ -691,6 +824,7 @@ PUT_WIDGET = OperationSpec(
         "InternalError",
         "ThrottledException",
     ),
+    http2="eventstream",
 )
 
 SET_WIDGET_NOTE = OperationSpec(
@@ -700,6 +834,7 @@ SET_WIDGET_NOTE = OperationSpec(
     input="SetWidgetNoteRequest",
     output="SetWidgetNoteResponse",
     shapes=SHAPES,
+    http2="eventstream",
 )
 
 STREAM_WIDGET_EVENTS = OperationSpec(
@@ -712,6 +847,7 @@ STREAM_WIDGET_EVENTS = OperationSpec(
     errors=("ThrottledException",),
     host_prefix="{AccountId}.events.",
     event_stream_output="events",
+    http2="eventstream",
 )
 
 UPLOAD_WIDGET_DATA = OperationSpec(
@@ -723,6 +859,7 @@ UPLOAD_WIDGET_DATA = OperationSpec(
     shapes=SHAPES,
     success_code=204,
     auth_type="v4-unsigned-body",
+    http2="eventstream",
 )
 
 
