@@ -22,13 +22,14 @@ ROOT = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 
 #: Records every layer may use: exceptions, configuration, the operation-description
 #: types, the HTTP message records, ids and the User-Agent.
-BASE = frozenset({"_exceptions", "_config", "_spec", "_http", "_ids", "_useragent"})
+BASE = frozenset({"_exceptions", "_config", "_spec", "_http", "_ids", "_useragent", "_eventloop"})
 #: The stages: each may use the base and itself, nothing else of the package.
 STAGES = frozenset({"_protocol", "_auth", "_endpoints", "_transports"})
 #: The core modules above the stages, with what each may use besides the base.
 CORE = {
     "_retry": frozenset(),
-    "_pipeline": STAGES | {"_retry"},
+    "_duplex": STAGES,
+    "_pipeline": STAGES | {"_retry", "_duplex"},
     "_client": STAGES | {"_retry", "_pipeline"},
 }
 #: Generated code sees the client base class, the base records and the protocol's

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import anyio
 import anyio.to_thread
 
+from .._eventloop import current_event_loop
 from .._exceptions import CredentialsError
 
 __all__ = ["CredentialResolver", "Credentials"]
@@ -82,6 +83,7 @@ class CredentialResolver:
         self._refreshable = False
         self._checked_at = 0.0
         self._lock: anyio.Lock | None = None
+        self._lock_loop: object = None
 
     def __repr__(self) -> str:
         kind = "explicit" if self._static is not None else "chain"
@@ -98,9 +100,12 @@ class CredentialResolver:
         current = self._current
         if current is not None and not self._needs_refresh(throttle=True):
             return current
-        if self._lock is None:
-            self._lock = anyio.Lock()
-        async with self._lock:
+        lock, loop = self._lock, current_event_loop()
+        if lock is None or self._lock_loop is not loop:
+            # a lock belongs to the event loop of its first use: one per loop
+            lock = self._lock = anyio.Lock()
+            self._lock_loop = loop
+        async with lock:
             current = self._current
             if current is not None and not self._needs_refresh(throttle=False):
                 return current

@@ -15,9 +15,11 @@ from typing import Protocol, runtime_checkable
 from .._http import HTTPRequest, HTTPResponse
 
 __all__ = [
+    "BODILESS_METHODS",
     "DuplexExchange",
     "DuplexTransport",
     "Transport",
+    "content_length",
     "fold_headers",
     "safe_error_detail",
 ]
@@ -100,6 +102,18 @@ def safe_error_detail(error: BaseException) -> str:
             names.append(name)
         current = current.__cause__ or current.__context__
     return " <- ".join(names)
+
+
+#: Methods whose requests carry no Content-Length when they have no body, as botocore
+#: sends them (RFC 9110 8.6: a client should not send one for a GET without content).
+BODILESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def content_length(method: str, length: int) -> str | None:
+    """The Content-Length to send for a body of ``length`` bytes; ``None``: send none."""
+    if length == 0 and method in BODILESS_METHODS:
+        return None
+    return str(length)
 
 
 def fold_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:

@@ -30,7 +30,7 @@ import anyio.abc
 import anyio.to_thread
 
 from .._http import HTTPRequest
-from .base import fold_headers
+from .base import BODILESS_METHODS, fold_headers
 from .bodies import LARGE_BODY, LARGE_READ, large_body
 from .httpx_errors import translate_error
 from .tls import ssl_context_from_env
@@ -338,7 +338,8 @@ class _DirectPool:
         if not _has_host(request.headers):
             headers.insert(0, (b"Host", host))
         length = _body_length(body)
-        headers.append((b"Content-Length", b"%d" % length))
+        if length or request.method not in BODILESS_METHODS:
+            headers.append((b"Content-Length", b"%d" % length))
         await self._slots.acquire()
         conn = None
         try:
@@ -371,6 +372,18 @@ class _DirectPool:
             raise
         return DirectResponse(response, conn, key, self, url)
 
+    def abandon(self) -> None:
+        """Drop every pooled connection without the event loop that opened them.
+
+        For a pool left behind by a finished event loop: its connections cannot be
+        closed through that loop any more, so their sockets are closed directly.
+        """
+        self._closed = True
+        idle, self._idle = self._idle, {}
+        for connections in idle.values():
+            for conn in connections:
+                close_socket(conn)
+
     async def aclose(self) -> None:
         self._closed = True
         idle, self._idle = self._idle, {}
@@ -378,6 +391,19 @@ class _DirectPool:
             for connections in idle.values():
                 for conn in connections:
                     await conn.aclose()
+
+
+def close_socket(conn: Any) -> None:
+    """Close an httpcore2 connection's socket without its event loop."""
+    try:
+        stream = conn._connection._network_stream
+        sock = stream.get_extra_info("socket")
+    except Exception:  # a connection that never connected, or another httpcore2 layout
+        return
+    # asyncio hands out a TransportSocket, which has no close(): the socket is inside
+    raw = getattr(sock, "_sock", sock)
+    if raw is not None:
+        raw.close()
 
 
 # Request framing, shared with the engine's path through an httpx client.

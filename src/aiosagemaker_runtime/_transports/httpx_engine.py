@@ -26,8 +26,18 @@ import anyio
 import anyio.to_thread
 
 from .._config import ClientConfig
+from .._eventloop import current_event_loop
 from .._http import HTTPRequest
-from .httpcore_pool import DirectResponse, _body_length, _DirectPool, _flat, _has_host, _netloc
+from .base import content_length
+from .httpcore_pool import (
+    DirectResponse,
+    _body_length,
+    _DirectPool,
+    _flat,
+    _has_host,
+    _netloc,
+    close_socket,
+)
 from .httpx_client import HttpxResponse, _Family, _family, _family_of_client
 from .httpx_errors import _load_httpcore2, translate_error
 from .tls import ssl_context_from_env
@@ -74,6 +84,8 @@ class HttpxTransport:
             None if http_client is None else _family_of_client(http_client)
         )
         self._direct: _DirectPool | None = None
+        #: The event loop the owned connections belong to (see :meth:`_check_loop`).
+        self._loop: object = None
         self._timeout = {
             "connect": config.connect_timeout,
             "read": config.read_timeout,
@@ -110,11 +122,14 @@ class HttpxTransport:
         return _load_httpcore2()
 
     async def _start(self) -> None:
+        if self._closed:
+            raise RuntimeError("the client has been closed")
         async with self._lock:
             if self._closed:
                 raise RuntimeError("the client has been closed")
             if self._client is not None or self._direct is not None:
                 return
+            self._loop = current_event_loop()
             httpcore2 = await anyio.to_thread.run_sync(self._prepare_direct)
             if httpcore2 is None:
                 self._client = await anyio.to_thread.run_sync(self._create_client)
@@ -126,8 +141,10 @@ class HttpxTransport:
     async def send(self, request: HTTPRequest) -> DirectResponse | HttpxResponse:
         """Send ``request`` as built (no added Accept, Accept-Encoding or User-Agent)."""
         direct = self._direct
-        if direct is not None and not self._closed:
+        if direct is not None and not self._closed and self._loop is current_event_loop():
             return await direct.send(request)
+        if self._owned and not self._closed:
+            self._check_loop()
         client = self._client
         if client is None or self._closed:
             await self._start()
@@ -138,7 +155,8 @@ class HttpxTransport:
         assert family is not None
         body = _flat(request.body)
         headers = request.headers
-        extra: list[tuple[str, str]] = [("Content-Length", str(_body_length(body)))]
+        length = content_length(request.method, _body_length(body))
+        extra: list[tuple[str, str]] = [] if length is None else [("Content-Length", length)]
         if not _has_host(headers):
             extra.append(("Host", _netloc(request.url)))
         url = request.url
@@ -162,8 +180,33 @@ class HttpxTransport:
             await response.aclose()
             raise
 
+    def _check_loop(self) -> None:
+        """Forget connections opened under another event loop (``asyncio.run`` twice, a
+        module-level client with pytest's per-test loops, trio after asyncio): they are
+        dropped, never reused, and the next request opens new ones under this loop."""
+        loop = current_event_loop()
+        if self._loop is loop:
+            return
+        self._loop = loop
+        # an anyio lock belongs to the event loop of its first use, too
+        self._lock = anyio.Lock()
+        direct, self._direct = self._direct, None
+        client, self._client = self._client, None
+        if direct is not None:
+            direct.abandon()
+        if client is not None:
+            self._family = None
+            pool = getattr(client, "_transport", None)
+            abandon = getattr(getattr(pool, "_pool", None), "_connections", None)
+            for connection in list(abandon or ()):
+                close_socket(connection)
+
     async def aclose(self) -> None:
         """Close the owned client (idempotent); a caller's client is left open."""
+        if self._closed:
+            return
+        if self._owned:
+            self._check_loop()
         async with self._lock:
             if self._closed:
                 return
