@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -63,3 +64,28 @@ def test_certfile_and_keyfile_go_together(tmp_path: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, env=clean_env(), timeout=60)
     assert result.returncode == 252  # usage, as the AWS CLI
     assert "--certfile and --keyfile go together" in result.stderr
+
+
+def _serve_local_fails(args: list[str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "aiosagemaker_runtime", "serve-local", "--endpoint", "e=echo"]
+    return subprocess.run(
+        command + args, capture_output=True, text=True, env=clean_env(), timeout=60
+    )
+
+
+def test_a_taken_port_is_said_plainly() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _serve_local_fails(["--port", str(port)])
+    assert result.returncode == 255
+    assert result.stderr.strip() == f"cannot listen on 127.0.0.1:{port}: Address already in use"
+
+
+def test_an_unusable_certificate_is_said_plainly(tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.pem")
+    result = _serve_local_fails(["--port", "0", "--certfile", missing, "--keyfile", missing])
+    assert result.returncode == 252
+    assert result.stderr.startswith(f"cannot use certificate {missing!r}")
+    assert "serving on" not in result.stdout

@@ -49,7 +49,8 @@ MAX_DRAIN = 64 * 1024 * 1024
 @dataclass(frozen=True, slots=True)
 class Route:
     """``method`` requests whose percent-encoded path matches ``path`` in full go to
-    ``app``, an ASGI application that sees the events as they come."""
+    ``app``, an ASGI application that sees the events as they come. At shutdown, once
+    the grace is over, the application is cancelled as a whole (wherever it waits)."""
 
     method: str
     path: re.Pattern[str]
@@ -115,8 +116,8 @@ class LocalASGIApp:
 
     async def _wait(self, call: _Call, awaitable: Awaitable[Any]) -> tuple[bool, Any]:
         """``(True, result)``, or ``(False, None)`` when cancelled (shutdown, or the
-        client gone). Sends are never inside: a send cut halfway would leave the
-        server's connection state behind."""
+        client gone). The handler's sends are never inside: a send cut halfway would
+        leave the server's connection state behind (a route's are: see Route)."""
         with anyio.CancelScope() as scope:
             call.scope = scope
             if call.gone:

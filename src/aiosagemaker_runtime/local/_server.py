@@ -6,7 +6,7 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TextIO
@@ -16,7 +16,7 @@ import anyio.abc
 
 from ._app import SageMakerRuntimeApp
 from ._asgi import LocalASGIApp, Route
-from ._config import LocalConfig
+from ._config import ConfigError, LocalConfig
 from ._targets import TargetRunner
 
 __all__ = ["LocalEndpointServer", "TLSFiles", "run_server", "running"]
@@ -67,8 +67,18 @@ class LocalEndpointServer:
         app = SageMakerRuntimeApp(self.config, runner)
         asgi = LocalASGIApp(app, max_body=app.max_body, routes=self.routes)
         if self.tls is not None:  # an unusable certificate fails here, before listening
-            hypercorn_config([], self.tls).create_ssl_context()
-        sockets = bind_sockets(self.config.host, self.config.port)
+            try:
+                hypercorn_config([], self.tls).create_ssl_context()
+            except (OSError, ValueError) as error:
+                raise ConfigError(
+                    f"cannot use certificate {self.tls.certfile!r} with key "
+                    f"{self.tls.keyfile!r}: {error}"
+                ) from None
+        try:
+            sockets = bind_sockets(self.config.host, self.config.port)
+        except OSError as error:
+            where = f"{self.config.host}:{self.config.port}"
+            raise OSError(error.errno, f"cannot listen on {where}: {error.strerror}") from None
         try:
             port = sockets[0].getsockname()[1]
             self.url = _url("https" if self.tls else "http", self.config.host, port)
@@ -170,4 +180,20 @@ def run_server(
     server = LocalEndpointServer(config, tls=tls)
     # KeyboardInterrupt: the signal arrived before the receiver was installed.
     with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(_serve_until_signal, server, out if out is not None else sys.stdout)
+        try:
+            anyio.run(_serve_until_signal, server, out if out is not None else sys.stdout)
+        except BaseException as error:
+            # A failure to start (port taken, unusable certificate) comes out of the task
+            # groups wrapped in exception groups: raise it as it is, for a plain message.
+            inner = _single(error)
+            if inner is error or not isinstance(inner, Exception):
+                raise
+            raise inner from None
+
+
+def _single(error: BaseException) -> BaseException:
+    group: Sequence[BaseException] = getattr(error, "exceptions", ())
+    while len(group) == 1:
+        error = group[0]
+        group = getattr(error, "exceptions", ())
+    return error
