@@ -235,7 +235,10 @@ class AiohttpTransport:
         #: else ``True`` (aiohttp's default verifying context).
         self._tls: Any = None
         self._closed = False
-        self._lock = anyio.Lock()
+        #: Set when the session being created (by the first request) is ready.
+        self._starting: anyio.Event | None = None
+        #: Per origin whose settings are being looked up: set when they are.
+        self._looking_up: dict[str, anyio.Event] = {}
         self._tls_lock = anyio.Lock()
 
     @staticmethod
@@ -244,6 +247,12 @@ class AiohttpTransport:
             _import_aiohttp()
 
     async def _start(self) -> Any:
+        """The session, created by the first request; the others wait for it.
+
+        Concurrent first requests wait for one creation and then go on together, as they
+        would on a session created beforehand: each opens its own connection (a burst of
+        N first calls opens N, not the few that one-by-one starts would leave it).
+        """
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -251,34 +260,49 @@ class AiohttpTransport:
                 "http_backend='aiohttp' runs only under asyncio; under trio use the "
                 "default http_backend='httpx'"
             ) from None
-        async with self._lock:
+        while True:
             if self._closed:
                 raise RuntimeError("the client has been closed")
-            if self._session is None:
-                await anyio.to_thread.run_sync(self._prepare)
-                aiohttp = _aiohttp
-                config = self._config
-                # TLS settings go with each request (see _origin): ssl=True here.
-                connector = aiohttp.TCPConnector(
-                    limit=config.max_pool_connections, limit_per_host=0, ssl=True
-                )
-                self._session = aiohttp.ClientSession(
-                    connector=connector,
-                    timeout=aiohttp.ClientTimeout(
-                        total=None,
-                        connect=None,
-                        sock_connect=config.connect_timeout,
-                        sock_read=config.read_timeout,
-                    ),
-                    auto_decompress=False,
-                    skip_auto_headers=_SKIP_AUTO_HEADERS,
-                    # Proxies are looked up once per origin (see send): with
-                    # trust_env=True aiohttp would read the environment and ~/.netrc in
-                    # worker threads on every request (~0.6 ms each).
-                    trust_env=False,
-                    cookie_jar=aiohttp.DummyCookieJar(),
-                )
+            if self._session is not None:
+                return self._session
+            starting = self._starting
+            if starting is None:
+                break
+            await starting.wait()  # then look again: the creator may have been cancelled
+        starting = self._starting = anyio.Event()
+        try:
+            await anyio.to_thread.run_sync(self._prepare)
+            if self._closed:
+                raise RuntimeError("the client has been closed")
+            self._session = self._new_session()
             return self._session
+        finally:
+            self._starting = None
+            starting.set()
+
+    def _new_session(self) -> Any:
+        aiohttp = _aiohttp
+        config = self._config
+        # TLS settings go with each request (see _origin): ssl=True here.
+        connector = aiohttp.TCPConnector(
+            limit=config.max_pool_connections, limit_per_host=0, ssl=True
+        )
+        return aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                connect=None,
+                sock_connect=config.connect_timeout,
+                sock_read=config.read_timeout,
+            ),
+            auto_decompress=False,
+            skip_auto_headers=_SKIP_AUTO_HEADERS,
+            # Proxies are looked up once per origin (see send): with trust_env=True
+            # aiohttp would read the environment and ~/.netrc in worker threads on
+            # every request (~0.6 ms each).
+            trust_env=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
 
     async def send(self, request: HTTPRequest) -> AiohttpResponse:
         """Send ``request`` as built (the URL is used as already percent-encoded)."""
@@ -321,17 +345,32 @@ class AiohttpTransport:
     async def _origin(self, origin: str) -> tuple[Any, Any, Any]:
         """``(proxy URL, proxy auth, ssl)`` for ``origin``, looked up once (in a worker thread).
 
+        Concurrent first requests to an origin wait for one lookup, then go on together.
+
         ``ssl`` is the TLS setting when the origin or its proxy is ``https`` (what the
         connector used to carry for every request), else ``True`` (unused: no TLS).
         """
-        proxy, proxy_auth = await anyio.to_thread.run_sync(_env_proxy, origin)
-        tls: Any = True
-        if origin.startswith("https:") or (proxy is not None and proxy.scheme == "https"):
-            tls = self._tls
-            if tls is None:
-                tls = await self._tls_setting()
-        settings = self._origins[origin] = (proxy, proxy_auth, tls)
-        return settings
+        while True:
+            settings = self._origins.get(origin)
+            if settings is not None:
+                return settings
+            looking_up = self._looking_up.get(origin)
+            if looking_up is None:
+                break
+            await looking_up.wait()  # then look again: the first may have been cancelled
+        looking_up = self._looking_up[origin] = anyio.Event()
+        try:
+            proxy, proxy_auth = await anyio.to_thread.run_sync(_env_proxy, origin)
+            tls: Any = True
+            if origin.startswith("https:") or (proxy is not None and proxy.scheme == "https"):
+                tls = self._tls
+                if tls is None:
+                    tls = await self._tls_setting()
+            settings = self._origins[origin] = (proxy, proxy_auth, tls)
+            return settings
+        finally:
+            del self._looking_up[origin]
+            looking_up.set()
 
     async def _tls_setting(self) -> Any:
         """The ``AWS_CA_BUNDLE`` context (else ``True``), built once, by the first caller.
@@ -348,11 +387,10 @@ class AiohttpTransport:
 
     async def aclose(self) -> None:
         """Close the session and its connections (idempotent)."""
-        async with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            session, self._session = self._session, None
+        if self._closed:
+            return
+        self._closed = True
+        session, self._session = self._session, None
         if session is not None:
             with anyio.CancelScope(shield=True):
                 await session.close()
