@@ -21,6 +21,7 @@ EXPECTED = {
     "ReadTimeoutError",
     "SageMakerRuntimeClient",
     "SageMakerRuntimeError",
+    "SageMakerRuntimeHTTP2Client",
     "ServiceError",
     "ServiceUnavailable",
     "TransportError",
@@ -68,3 +69,24 @@ def test_version_matches_distribution_metadata() -> None:
     from importlib.metadata import version
 
     assert aiosagemaker_runtime.__version__ == version("aiosagemaker-runtime")
+
+
+def test_the_http2_client_is_imported_on_first_use() -> None:
+    """A plain import loads neither the bidirectional-stream package nor h2."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, aiosagemaker_runtime as a\n"
+        "def loaded():\n"
+        "    return (any(m.startswith('aiosagemaker_runtime._generated_http2') for m in sys.modules),"
+        " 'h2' in sys.modules)\n"
+        "print(loaded())\n"
+        "from aiosagemaker_runtime import SageMakerRuntimeHTTP2Client\n"
+        "print(loaded(), SageMakerRuntimeHTTP2Client.__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        "(False, False)",
+        "(True, False) SageMakerRuntimeHTTP2Client",
+    ]

@@ -9,6 +9,8 @@
 
 The generated shapes are in :mod:`aiosagemaker_runtime.models`, every exception in
 :mod:`aiosagemaker_runtime.errors` (the runtime's tree is exported here as well).
+``SageMakerRuntimeHTTP2Client`` (``invoke_endpoint_with_bidirectional_stream``, over
+HTTP/2) is generated from a model of its own and imported on first use.
 """
 
 import importlib as _importlib
@@ -43,6 +45,7 @@ from ._useragent import VERSION as __version__
 if _typing.TYPE_CHECKING:
     from . import errors as errors
     from . import models as models
+    from ._generated_http2.client import SageMakerRuntimeHTTP2Client as SageMakerRuntimeHTTP2Client
 
 #: Public submodules reachable as attributes after a plain ``import aiosagemaker_runtime``
 #: (``aiosagemaker_runtime.errors.ModelError``), imported on first access so that the
@@ -50,15 +53,25 @@ if _typing.TYPE_CHECKING:
 _SUBMODULES = frozenset({"errors", "models"})
 
 
+#: Exported names imported on first access: the bidirectional-stream client is a
+#: generated package of its own, which a plain import does not load.
+_LAZY = {"SageMakerRuntimeHTTP2Client": "._generated_http2.client"}
+
+
 def __getattr__(name: str) -> _typing.Any:
     if name in _SUBMODULES:
         # import_module binds the submodule as an attribute of this package as well
         return _importlib.import_module(f".{name}", __name__)
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(_importlib.import_module(module, __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_SUBMODULES})
+    return sorted({*globals(), *_SUBMODULES, *_LAZY})
 
 
 __all__ = [
@@ -78,6 +91,7 @@ __all__ = [
     "ReadTimeoutError",
     "SageMakerRuntimeClient",
     "SageMakerRuntimeError",
+    "SageMakerRuntimeHTTP2Client",
     "ServiceError",
     "ServiceUnavailable",
     "TransportError",

@@ -7,6 +7,10 @@
   arguments in snake_case (or the model's spelling).
 * ``_invoke`` returns the output model instance (``None`` when the operation has no
   output) or raises the library's exceptions.
+* Operations with an input event stream call ``_invoke_duplex`` instead: the output is
+  a :class:`~aiosagemaker_runtime._protocol.duplex.DuplexStreamOutput`, sent over
+  HTTP/2 whatever ``http_backend`` says (neither httpx2 nor aiohttp writes a request
+  while reading its response).
 
 Creating a client takes milliseconds and does no I/O: credentials, region, endpoint
 and the HTTP engine are set up on the first call, off the event loop where that
@@ -25,7 +29,7 @@ from ._config import ClientConfig
 from ._exceptions import ParamValidationError
 from ._pipeline import Pipeline
 from ._spec import OperationSpec, ServiceSpec
-from ._transports.base import Transport
+from ._transports.base import DuplexTransport, Transport
 from ._transports.httpx_engine import HttpxTransport
 
 if TYPE_CHECKING:
@@ -94,6 +98,8 @@ class BaseClient:
             profile_name=profile_name,
         )
         self._closed = False
+        #: The HTTP/2 engine of duplex operations (input event streams), made on first use.
+        self._duplex_transport: DuplexTransport | None = None
 
     @property
     def config(self) -> ClientConfig:
@@ -110,8 +116,16 @@ class BaseClient:
     async def _invoke_duplex(
         self, operation: OperationSpec, input: Shape | None, params: Mapping[str, Any]
     ) -> Any:
-        """Operations with an input event stream (a duplex HTTP/2 exchange)."""
-        raise NotImplementedError(f"{operation.name}: duplex operations are not wired yet")
+        """Operations with an input event stream: the output is a duplex stream, sent
+        on the client's HTTP/2 engine (created on the first such call)."""
+        if self._closed:
+            raise RuntimeError("the client has been closed")
+        transport = self._duplex_transport
+        if transport is None:
+            from ._transports.h2_engine import H2Transport
+
+            transport = self._duplex_transport = H2Transport(self._config)
+        return await self._pipeline.invoke_duplex(operation, input, params, transport)
 
     async def aclose(self) -> None:
         """Close the client's connections (not those of a caller's ``http_client``).
@@ -119,7 +133,11 @@ class BaseClient:
         Idempotent; the client cannot be used afterwards.
         """
         self._closed = True
-        await self._pipeline.transport.aclose()
+        try:
+            await self._pipeline.transport.aclose()
+        finally:
+            if self._duplex_transport is not None:
+                await self._duplex_transport.aclose()
 
     async def __aenter__(self) -> Self:
         return self

@@ -9,7 +9,8 @@ the User-Agent, sign afresh (new ``X-Amz-Date`` and signature), send. A 2xx answ
 is read fully and parsed inside the call, so retries cover the body too, except an
 event stream, which is handed to the caller at once and owns the connection from
 then on. Error answers are read, parsed (``rest_json.parse_error``) and retried or
-raised according to ``_retry``.
+raised according to ``_retry``. Operations with an input event stream take the same
+steps to their response headers on the HTTP/2 engine (:meth:`Pipeline.invoke_duplex`).
 
 Logging (logger ``aiosagemaker_runtime``, DEBUG): method, URL, status, attempt and
 elapsed time per attempt, and retry decisions. Never headers, bodies, credentials or
@@ -38,7 +39,7 @@ from ._protocol.fastinput import construct_if_plain
 from ._protocol.streams import EventStream
 from ._retry import RetryStrategy
 from ._spec import OperationSpec, ServiceSpec
-from ._transports.base import Transport
+from ._transports.base import DuplexTransport, Transport
 from ._useragent import user_agent
 
 __all__ = ["Pipeline", "build_input", "payload_sha256"]
@@ -185,6 +186,79 @@ class Pipeline:
                 continue
             retry.on_success(cost)
             return result
+
+    async def invoke_duplex(
+        self,
+        operation: OperationSpec,
+        input: Any,
+        params: Mapping[str, Any],
+        transport: DuplexTransport,
+    ) -> Any:
+        """Run a call of an operation with an input event stream on ``transport`` (HTTP/2):
+        the output model, a duplex stream, once the response headers are in.
+
+        As :meth:`invoke` up to the response, retries included (each attempt signed
+        afresh, with the event-stream payload marker): nothing of the input is sent
+        before the caller has the stream, so every failure up to then may be retried.
+        """
+        from ._auth.event_signing import sign_event_stream_request
+        from ._duplex import open_duplex
+        from ._protocol.event_input import input_events
+
+        model = build_input(operation, input, params)
+        region, endpoint = self.region, self.endpoint
+        if region is None or endpoint is None:
+            region, endpoint = await self.resolve()
+        if model is not None:
+            model = await rest_json.prepare_input(operation, model)
+        request = rest_json.serialize_request(operation, model, endpoint)
+        shape = operation.shapes[operation.input]
+        union = next(m.target for m in shape.members if m.attr == operation.event_stream_input)
+        events = input_events(operation.shapes, union)
+        base_headers = request.headers
+        base_headers.append(self._user_agent)
+        base_headers.append(("amz-sdk-invocation-id", uuid4_str()))
+        method, url = request.method, request.url
+        retry = self.retry
+        debug = logger.isEnabledFor(_DEBUG)
+        cost = 0
+        attempt = 1
+        while True:
+            await retry.before_attempt()
+            credentials = await self.credentials.get()
+            attempt_request = HTTPRequest(
+                method, url, [*base_headers, self._attempt_headers[attempt - 1]]
+            )
+            signer = sign_event_stream_request(
+                attempt_request, credentials, region=region, service=self._signing_name
+            )
+            start = time.perf_counter() if debug else 0.0
+            try:
+                status, output = await open_duplex(
+                    transport, attempt_request, signer, operation, self.service, events
+                )
+            except (ServiceError, TransportError) as error:
+                step = retry.on_error(error, attempt)
+                if debug:
+                    _log_failure(method, url, error, attempt, retry.max_attempts, start, step)
+                if step is None:
+                    raise
+                delay, cost = step
+                await anyio.sleep(delay)
+                attempt += 1
+                continue
+            if debug:
+                logger.debug(
+                    "%s %s -> %d (attempt %d/%d, %.1f ms to headers; duplex stream)",
+                    method,
+                    url,
+                    status,
+                    attempt,
+                    retry.max_attempts,
+                    (time.perf_counter() - start) * 1000,
+                )
+            retry.on_success(cost)
+            return output
 
     async def _send(
         self,

@@ -26,6 +26,9 @@ What a stream does is chosen by its path (query parameters as noted):
   closes when no stream is left) or the one below (nothing echoed; the connection
   closes at once).
 
+Any other path goes to ``handler=`` (a :class:`StreamHandler`), when its ``accepts``
+says so: the bidirectional-stream endpoint of ``bidiserver.py`` is one.
+
 Settings the server announces: ``initial_window_size``, ``max_frame_size``,
 ``max_concurrent_streams`` (h2 enforces the latter: a client opening more streams is
 a protocol error, counted in ``protocol_errors``). ``silent=True``: accept connections
@@ -41,7 +44,7 @@ import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import h2.config
@@ -51,7 +54,7 @@ import h2.exceptions
 import h2.settings
 from hyperframe.frame import GoAwayFrame
 
-__all__ = ["H2Server", "Http11Server", "StreamRecord"]
+__all__ = ["H2Server", "Http11Server", "StreamHandler", "StreamRecord"]
 
 T = TypeVar("T")
 _CLOSED = h2.connection.ConnectionState.CLOSED
@@ -81,6 +84,18 @@ class StreamRecord:
     def param(self, name: str, default: str = "") -> str:
         values = parse_qs(urlsplit(self.path).query).get(name)
         return values[0] if values else default
+
+
+class StreamHandler(Protocol):
+    """Serves the streams it accepts (called in the connection's thread, which flushes)."""
+
+    def accepts(self, record: StreamRecord) -> bool: ...
+
+    def start(self, conn: _Connection, record: StreamRecord) -> None: ...
+
+    def data(self, conn: _Connection, record: StreamRecord, data: bytes) -> None: ...
+
+    def end(self, conn: _Connection, record: StreamRecord) -> None: ...
 
 
 class _Connection:
@@ -228,7 +243,10 @@ class _Connection:
             with server.changed:
                 record.ended = True
                 server.changed.notify_all()
-            if record.action in ("/echo", "/ping", "/reset", "/goaway"):
+            handler = self.handler_of(record)
+            if handler is not None:
+                handler.end(self, record)
+            elif record.action in ("/echo", "/ping", "/reset", "/goaway"):
                 self._respond(event.stream_id, b"", end=True)
         elif isinstance(event, h2.events.StreamReset):
             record = self.records.get(event.stream_id)
@@ -248,10 +266,22 @@ class _Connection:
                 server.ping_acks += 1
                 server.changed.notify_all()
 
+    def handler_of(self, record: StreamRecord) -> StreamHandler | None:
+        handler = self.server.handler
+        return handler if handler is not None and handler.accepts(record) else None
+
+    def respond(self, stream_id: int, data: bytes, *, end: bool = False) -> None:
+        """Send ``data`` on the stream as the client's window allows (then end it)."""
+        self._respond(stream_id, data, end=end)
+
     def _start(self, record: StreamRecord) -> None:
         conn = self.h2
         sid = record.stream_id
         action = record.action
+        handler = self.handler_of(record)
+        if handler is not None:
+            handler.start(self, record)
+            return
         if action == "/silent":
             return
         if action == "/status":
@@ -279,6 +309,10 @@ class _Connection:
     def _on_data(self, record: StreamRecord, data: bytes) -> None:
         action = record.action
         sid = record.stream_id
+        handler = self.handler_of(record)
+        if handler is not None:
+            handler.data(self, record, data)
+            return
         if action in ("/echo", "/ping"):
             self._respond(sid, data)
         elif action == "/reset":
@@ -343,8 +377,10 @@ class H2Server:
         max_frame_size: int | None = None,
         max_concurrent_streams: int | None = None,
         silent: bool = False,
+        handler: StreamHandler | None = None,
     ) -> None:
         self.tls = tls
+        self.handler = handler
         self.initial_window_size = initial_window_size
         self.max_frame_size = max_frame_size
         self.max_concurrent_streams = max_concurrent_streams

@@ -106,6 +106,12 @@ class DuplexStreamOutput(EventStreamOutput, Generic[InT, OutT]):
         iterator: AsyncIterator[OutT] = stream.__aiter__()
         return iterator
 
+    async def __anext__(self) -> OutT:
+        """The next output event (``await anext(stream)``); the stream stays open between
+        calls, unlike an ``async for`` loop left early."""
+        event: OutT = await getattr(self, self._event_stream_attr_).__anext__()
+        return event
+
     def exchange(
         self, events: AsyncIterable[InT | bytes | str] | Iterable[InT | bytes | str]
     ) -> AsyncIterator[OutT]:

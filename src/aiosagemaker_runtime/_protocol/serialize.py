@@ -7,8 +7,10 @@ their own keys, headers only for set members, ``headers`` maps under their prefi
 blob or string payload sent as is (no ``Content-Type`` of our own), a structure payload
 or the body members as JSON (``{}`` when the input has body members but none is set;
 ``Content-Type: application/json`` for a JSON body), the host prefix expanded from host
-labels, idempotency tokens filled with UUID4s. How each value is written (timestamps,
-booleans, header lists, JSON) is :mod:`.serialize_values`.
+labels, idempotency tokens filled with UUID4s; an input event stream is no part of the
+request (``Content-Type: application/vnd.amazon.eventstream``, no body: its events
+follow on the stream). How each value is written (timestamps, booleans, header lists,
+JSON) is :mod:`.serialize_values`.
 
 The work per call is a precompiled plan walked with ``getattr``: for an operation with
 only header and URI members and a blob payload, a handful of attribute reads.
@@ -42,6 +44,7 @@ __all__ = ["serialize_request"]
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9.\-]+$")
 _URI_LABEL = re.compile(r"\{([^}]+)\}")
 _OWS = " \t"
+_EVENT_STREAM = "application/vnd.amazon.eventstream"
 
 
 # --------------------------------------------------------------------------- plans
@@ -123,6 +126,8 @@ class _RequestPlan:
         self.requires_empty_body = False
         payload_target = ""
         for member in members:
+            if member.attr == self.event_stream_input:
+                continue  # its events go on the stream, after the request
             target = shapes.get(member.target)
             wire = member.wire_name or member.name
             location = member.location
@@ -310,8 +315,6 @@ def serialize_request(operation: OperationSpec, input: Any, endpoint_url: str) -
     plan = _request_plan(operation)
     if input is None:
         input = _NO_INPUT
-    if plan.event_stream_input:
-        raise NotImplementedError(f"{operation.name}: event-stream inputs are not supported")
     if plan.idempotency:
         tokens = _missing_tokens(plan, input)
         if tokens:
@@ -370,6 +373,8 @@ def serialize_request(operation: OperationSpec, input: Any, endpoint_url: str) -
                 (prefix + _text(key), _text(item).strip(_OWS)) for key, item in value.items()
             )
 
+    if plan.event_stream_input:
+        headers.append(("Content-Type", _EVENT_STREAM))
     body: bytes | bytearray | memoryview = b""
     kind = plan.payload_kind
     if kind == "raw":
