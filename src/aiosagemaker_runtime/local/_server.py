@@ -46,7 +46,8 @@ class LocalEndpointServer:
     ``await tg.start(server.serve)`` returns the bound URL (``port=0`` picks a free
     port); cancelling the task stops the server and its background work. HTTP/1.1 and
     HTTP/2 (h2c) share the port; with ``tls`` it serves HTTPS, ALPN choosing between
-    them. ``routes`` are extra ASGI routes served before the SageMaker operations.
+    them. ``routes`` are extra ASGI routes served before the SageMaker operations (and
+    before ``InvokeEndpointWithBidirectionalStream``, served over HTTP/2 by ``_bidi``).
     """
 
     def __init__(
@@ -61,11 +62,13 @@ class LocalEndpointServer:
         self, *, task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED
     ) -> None:
         """Listen and serve until cancelled."""
+        from ._bidi import bidirectional_route
         from ._hypercorn import bind_sockets, duplicate, hypercorn_config, serve
 
         runner = TargetRunner(self.config)
         app = SageMakerRuntimeApp(self.config, runner)
-        asgi = LocalASGIApp(app, max_body=app.max_body, routes=self.routes)
+        routes = [*self.routes, bidirectional_route(self.config, runner)]
+        asgi = LocalASGIApp(app, max_body=app.max_body, routes=routes)
         if self.tls is not None:  # an unusable certificate fails here, before listening
             try:
                 hypercorn_config([], self.tls).create_ssl_context()

@@ -1,0 +1,739 @@
+"""serve-local's InvokeEndpointWithBidirectionalStream over HTTP/2, under asyncio and trio.
+
+The h2 client is written here (on h2 and anyio streams) and signs as the procedure says
+(``sign_event_stream_request``, then ``EventSigner`` per frame), so these tests depend
+on the server and the signing module only. The model container is a WebSocket server
+written here on wsproto and anyio: it echoes each frame it receives as it arrives (same
+kind, same place in its message), records what it saw, and closes when told to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import anyio
+import anyio.abc
+import h2.config
+import h2.connection
+import h2.errors
+import h2.events
+import httpx2
+import pytest
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from wsproto import ConnectionType, WSConnection
+from wsproto.connection import ConnectionState
+from wsproto.events import (
+    AcceptConnection,
+    BytesMessage,
+    CloseConnection,
+    Ping,
+    Request,
+    TextMessage,
+)
+
+from aiosagemaker_runtime._auth.credentials import Credentials
+from aiosagemaker_runtime._auth.event_signing import EventSigner, sign_event_stream_request
+from aiosagemaker_runtime._auth.sigv4 import sign_request
+from aiosagemaker_runtime._http import HTTPRequest
+from aiosagemaker_runtime._protocol.eventstream import (
+    EventStreamDecoder,
+    HeaderValue,
+    Message,
+    encode_message,
+)
+from aiosagemaker_runtime.local import LocalConfig, LocalEndpointServer
+
+pytestmark = pytest.mark.anyio
+
+ACCESS_KEY, SECRET_KEY = "AKIDBIDITEST", "bidi-test-secret"
+TIMEOUT = 10
+
+
+# -- the server -------------------------------------------------------------------------
+
+
+def config(endpoints: dict[str, str], *, signed: bool = True, **settings: object) -> LocalConfig:
+    credentials = {ACCESS_KEY: SECRET_KEY} if signed else {}
+    return LocalConfig.serving(endpoints, port=0, credentials=credentials, **settings)
+
+
+@asynccontextmanager
+async def served(local: LocalConfig) -> AsyncIterator[str]:
+    async with anyio.create_task_group() as tasks:
+        url = await tasks.start(LocalEndpointServer(local).serve)
+        try:
+            yield url
+        finally:
+            tasks.cancel_scope.cancel()
+
+
+# -- the h2 client ----------------------------------------------------------------------
+
+
+class H2Client:
+    """One HTTP/2 connection: a reader task hands each stream its events."""
+
+    def __init__(self, stream: anyio.abc.ByteStream, authority: str) -> None:
+        settings = h2.config.H2Configuration(client_side=True, header_encoding=None)
+        self.conn = h2.connection.H2Connection(config=settings)
+        self.stream = stream
+        self.authority = authority
+        self.lock = anyio.Lock()
+        self.window = anyio.Event()
+        self.inboxes: dict[int, MemoryObjectSendStream[h2.events.Event]] = {}
+
+    async def flush(self) -> None:
+        async with self.lock:
+            data = self.conn.data_to_send()
+            if data:
+                await self.stream.send(data)
+
+    async def read_forever(self) -> None:
+        while True:
+            try:
+                data = await self.stream.receive(65536)
+            except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                break
+            for event in self.conn.receive_data(data):
+                stream_id = getattr(event, "stream_id", 0)
+                if isinstance(event, h2.events.DataReceived):
+                    self.conn.acknowledge_received_data(event.flow_controlled_length, stream_id)
+                elif isinstance(event, (h2.events.WindowUpdated, h2.events.RemoteSettingsChanged)):
+                    self.window.set()
+                    self.window = anyio.Event()
+                if stream_id in self.inboxes:
+                    self.inboxes[stream_id].send_nowait(event)
+            await self.flush()
+        for inbox in self.inboxes.values():
+            inbox.close()
+
+    async def open(self, path: str, headers: list[tuple[str, str]]) -> Call:
+        stream_id = self.conn.get_next_available_stream_id()
+        inbox, events = anyio.create_memory_object_stream[h2.events.Event](math.inf)
+        self.inboxes[stream_id] = inbox
+        head = [
+            (b":method", b"POST"),
+            (b":scheme", b"http"),
+            (b":authority", self.authority.encode()),
+            (b":path", path.encode()),
+            *[(name.lower().encode(), value.encode()) for name, value in headers],
+        ]
+        self.conn.send_headers(stream_id, head)
+        await self.flush()
+        return Call(self, stream_id, events)
+
+    async def send(self, stream_id: int, data: bytes, *, end: bool = False) -> None:
+        view = memoryview(data)
+        while view:
+            room = min(
+                self.conn.local_flow_control_window(stream_id), self.conn.max_outbound_frame_size
+            )
+            if room <= 0:
+                await self.window.wait()
+                continue
+            self.conn.send_data(stream_id, bytes(view[:room]))
+            view = view[room:]
+            await self.flush()
+        if end:
+            self.conn.end_stream(stream_id)
+            await self.flush()
+
+
+@asynccontextmanager
+async def h2_client(url: str) -> AsyncIterator[H2Client]:
+    authority = url.partition("://")[2]
+    host, _, port = authority.rpartition(":")
+    async with await anyio.connect_tcp(host, int(port)) as stream:
+        client = H2Client(stream, authority)
+        client.conn.initiate_connection()
+        await client.flush()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(client.read_forever)
+            try:
+                yield client
+            finally:
+                tasks.cancel_scope.cancel()
+
+
+def payload_event(
+    data: bytes, data_type: str | None = None, completion: str | None = None
+) -> bytes:
+    headers: list[tuple[str, HeaderValue]] = [(":message-type", "event")]
+    headers.append((":event-type", "PayloadPart"))
+    if data:
+        headers.append((":content-type", "application/octet-stream"))
+    if data_type:
+        headers.append(("DataType", data_type))
+    if completion:
+        headers.append(("CompletionState", completion))
+    return encode_message(headers, data)
+
+
+@dataclass
+class Call:
+    """One bidirectional call: signed input frames out, output events in."""
+
+    client: H2Client
+    stream_id: int
+    events: MemoryObjectReceiveStream[h2.events.Event]
+    signer: EventSigner | None = None
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    decoder: EventStreamDecoder = field(default_factory=EventStreamDecoder)
+    body: bytes = b""
+    messages: list[Message] = field(default_factory=list)
+    ended: bool = False
+
+    def frame(self, event: bytes) -> bytes:
+        assert self.signer is not None
+        return encode_message(self.signer.sign(event).headers, event)
+
+    async def send(
+        self, data: bytes, data_type: str | None = None, completion: str | None = None
+    ) -> None:
+        event = payload_event(data, data_type, completion)
+        await self.raw(self.frame(event) if self.signer else event)
+
+    async def raw(self, data: bytes, *, end: bool = False) -> None:
+        await self.client.send(self.stream_id, data, end=end)
+
+    async def end(self) -> None:
+        if self.signer is None:
+            await self.raw(b"", end=True)
+            return
+        final = encode_message(self.signer.sign_end().headers, b"")
+        await self.raw(final, end=True)
+
+    async def reset(self) -> None:
+        self.client.conn.reset_stream(self.stream_id, h2.errors.ErrorCodes.CANCEL)
+        await self.client.flush()
+
+    async def _pump(self) -> None:
+        event = await self.events.receive()
+        if isinstance(event, h2.events.ResponseReceived):
+            head = {k.decode(): v.decode() for k, v in event.headers}
+            self.status = int(head.pop(":status"))
+            self.headers = head
+        elif isinstance(event, h2.events.DataReceived):
+            if self.status == 200:
+                self.messages.extend(self.decoder.feed(event.data))
+            else:
+                self.body += event.data
+        elif isinstance(event, h2.events.StreamEnded):
+            self.ended = True
+        elif isinstance(event, h2.events.StreamReset):
+            raise AssertionError(f"stream {self.stream_id} reset: {event}")
+
+    async def head(self) -> int:
+        with anyio.fail_after(TIMEOUT):
+            while not self.status:
+                await self._pump()
+        return self.status
+
+    async def next(self) -> Message | None:
+        """The next output event; ``None`` once the response has ended."""
+        with anyio.fail_after(TIMEOUT):
+            while not self.messages and not self.ended:
+                await self._pump()
+        return self.messages.pop(0) if self.messages else None
+
+    async def rest(self) -> list[Message]:
+        out = []
+        while (message := await self.next()) is not None:
+            out.append(message)
+        return out
+
+    async def error(self) -> tuple[int, str, dict[str, object]]:
+        await self.head()
+        with anyio.fail_after(TIMEOUT):
+            while not self.ended:
+                await self._pump()
+        return self.status, self.headers.get("x-amzn-errortype", ""), json.loads(self.body)
+
+
+async def start(
+    client: H2Client,
+    endpoint: str,
+    *,
+    headers: list[tuple[str, str]] | None = None,
+    secret: str | None = SECRET_KEY,
+    streaming: bool = True,
+) -> Call:
+    """Open a call to ``endpoint``, signed with ``secret`` (``None``: not signed)."""
+    path = f"/endpoints/{endpoint}/invocations-bidirectional-stream"
+    fields = [("host", client.authority), ("content-type", "application/vnd.amazon.eventstream")]
+    fields += headers or []
+    request = HTTPRequest("POST", f"http://{client.authority}{path}", fields, b"")
+    signer = None
+    if secret is not None:
+        credentials = Credentials(ACCESS_KEY, secret)
+        if streaming:
+            signer = sign_event_stream_request(
+                request, credentials, region="us-east-1", service="sagemaker"
+            )
+        else:
+            empty = hashlib.sha256(b"").hexdigest()
+            sign_request(
+                request, credentials, region="us-east-1", service="sagemaker", payload_sha256=empty
+            )
+    sent = [(name, value) for name, value in request.headers if name.lower() != "host"]
+    call = await client.open(path, sent)
+    call.signer = signer if secret == SECRET_KEY else None
+    return call
+
+
+def part(message: Message | None) -> tuple[bytes, object, object]:
+    assert message is not None
+    assert message.headers[":message-type"] == "event", message.headers
+    assert message.headers[":event-type"] == "PayloadPart"
+    return message.payload, message.headers.get("DataType"), message.headers.get("CompletionState")
+
+
+def exception(message: Message | None) -> tuple[object, dict[str, object]]:
+    assert message is not None
+    assert message.headers[":message-type"] == "exception", message.headers
+    return message.headers[":exception-type"], json.loads(message.payload)
+
+
+# -- echo -------------------------------------------------------------------------------
+
+
+async def test_echo_answers_each_part_before_the_next() -> None:
+    async with served(config({"e": "echo"})) as url, h2_client(url) as client:
+        call = await start(client, "e")
+        assert await call.head() == 200
+        assert call.headers["content-type"] == "application/vnd.amazon.eventstream"
+        assert call.headers["x-amzn-invoked-production-variant"] == "AllTraffic"
+        assert call.headers["x-amzn-requestid"]
+        for i in range(5):
+            await call.send(f"part {i}".encode(), "UTF8", "COMPLETE")
+            assert part(await call.next()) == (f"part {i}".encode(), "UTF8", "COMPLETE")
+        await call.end()
+        assert await call.next() is None
+
+
+async def test_data_type_and_completion_state_round_trip() -> None:
+    parts = [
+        (b"h\xc3", "UTF8", "PARTIAL"),
+        (b"\xa9llo", "UTF8", "COMPLETE"),
+        (bytes(range(256)), "BINARY", "COMPLETE"),
+        (b"first half", "BINARY", "PARTIAL"),
+        (b"", "BINARY", "COMPLETE"),
+        (b"no headers", None, None),
+    ]
+    async with served(config({"e": "echo"})) as url, h2_client(url) as client:
+        call = await start(client, "e")
+        for data, data_type, completion in parts:
+            await call.send(data, data_type, completion)
+            assert part(await call.next()) == (data, data_type, completion)
+        # A frame cut across DATA frames, and two frames in one DATA frame.
+        assert call.signer is not None
+        frame = call.frame(payload_event(b"cut in two", "BINARY", "COMPLETE"))
+        await call.raw(frame[:7])
+        await call.raw(frame[7:])
+        assert part(await call.next()) == (b"cut in two", "BINARY", "COMPLETE")
+        two = call.frame(payload_event(b"one")) + call.frame(payload_event(b"two"))
+        await call.raw(two)
+        assert [part(await call.next())[0] for _ in range(2)] == [b"one", b"two"]
+        await call.end()
+        assert await call.rest() == []
+
+
+async def test_a_part_larger_than_a_data_frame_and_the_window() -> None:
+    big = bytes(range(256)) * 1024 * 3  # 768 KiB: many DATA frames, several windows
+    async with served(config({"e": "echo"})) as url, h2_client(url) as client:
+        call = await start(client, "e")
+        await call.send(big, "BINARY", "COMPLETE")
+        assert part(await call.next()) == (big, "BINARY", "COMPLETE")
+        await call.end()
+        assert await call.next() is None
+
+
+async def test_unsigned_events_without_credentials() -> None:
+    async with served(config({"e": "echo"}, signed=False)) as url, h2_client(url) as client:
+        call = await start(client, "e", secret=None)
+        await call.send(b"plain", "UTF8", "COMPLETE")
+        assert part(await call.next()) == (b"plain", "UTF8", "COMPLETE")
+        await call.raw(b"", end=True)
+        assert await call.next() is None
+
+
+async def test_several_concurrent_streams_on_one_connection() -> None:
+    async with served(config({"e": "echo"})) as url, h2_client(url) as client:
+        calls = [await start(client, "e") for _ in range(8)]
+        for round_ in range(3):
+            for index, call in enumerate(calls):
+                await call.send(f"{index}:{round_}".encode(), "UTF8", "COMPLETE")
+            for index, call in enumerate(calls):
+                assert part(await call.next())[0] == f"{index}:{round_}".encode()
+        for call in calls:
+            await call.end()
+        for call in calls:
+            assert await call.next() is None
+
+
+# -- signatures -------------------------------------------------------------------------
+
+
+async def test_a_tampered_chunk_ends_the_stream_with_an_input_validation_error() -> None:
+    async with served(config({"e": "echo"})) as url, h2_client(url) as client:
+        call = await start(client, "e")
+        await call.send(b"good", "UTF8", "COMPLETE")
+        assert part(await call.next()) == (b"good", "UTF8", "COMPLETE")
+        assert call.signer is not None
+        event = payload_event(b"signed", "UTF8", "COMPLETE")
+        chunk = call.signer.sign(event)
+        tampered = payload_event(b"SIGNED", "UTF8", "COMPLETE")
+        await call.raw(encode_message(chunk.headers, tampered))
+        await call.send(b"after", "UTF8", "COMPLETE")  # never answered
+        kind, body = exception(await call.next())
+        assert kind == "InputValidationError"
+        assert body["ErrorCode"] == "InvalidSignatureException"
+        assert "signature" in str(body["Message"])
+        assert await call.next() is None
+
+
+async def test_a_frame_without_a_signature_or_too_old_is_refused() -> None:
+    async with served(config({"e": "echo"})) as url, h2_client(url) as client:
+        call = await start(client, "e")
+        await call.raw(encode_message([(":date", datetime.now(timezone.utc))], b"x"))
+        kind, body = exception(await call.next())
+        assert (kind, body["ErrorCode"]) == ("InputValidationError", "IncompleteSignatureException")
+        assert await call.next() is None
+
+        call = await start(client, "e")
+        assert call.signer is not None
+        event = payload_event(b"old")
+        old = call.signer.sign(event, now=datetime(2020, 1, 1, tzinfo=timezone.utc))
+        await call.raw(encode_message(old.headers, event))
+        kind, body = exception(await call.next())
+        assert (kind, body["ErrorCode"]) == ("InputValidationError", "InvalidSignatureException")
+        assert "too far" in str(body["Message"])
+
+
+async def test_input_ending_without_its_final_frame_is_refused() -> None:
+    async with served(config({"e": "echo"})) as url, h2_client(url) as client:
+        call = await start(client, "e")
+        await call.send(b"last words", "UTF8", "COMPLETE")
+        await call.raw(b"", end=True)
+        assert part(await call.next()) == (b"last words", "UTF8", "COMPLETE")
+        kind, body = exception(await call.next())
+        assert (kind, body["ErrorCode"]) == ("InputValidationError", "IncompleteSignatureException")
+        assert "final signed frame" in str(body["Message"])
+        assert await call.next() is None
+
+
+async def test_malformed_input_is_refused() -> None:
+    async with served(config({"e": "echo"})) as url, h2_client(url) as client:
+        call = await start(client, "e")
+        await call.send(b"x", "TEXT", "COMPLETE")
+        kind, body = exception(await call.next())
+        assert (kind, body["ErrorCode"]) == ("InputValidationError", "ValidationError")
+        assert "DataType" in str(body["Message"])
+
+        call = await start(client, "e")
+        other = encode_message([(":message-type", "event"), (":event-type", "Other")], b"x")
+        await call.raw(call.frame(other))
+        kind, body = exception(await call.next())
+        assert "Unknown input event" in str(body["Message"])
+
+        call = await start(client, "e", secret=None)  # the server wants signatures
+        assert await call.head() == 403
+
+
+async def test_a_bad_request_signature_is_403_before_the_stream() -> None:
+    async with served(config({"e": "echo"})) as url, h2_client(url) as client:
+        call = await start(client, "e", secret="wrong-secret")
+        status, error_type, body = await call.error()
+        assert status == 403
+        assert error_type.startswith("InvalidSignatureException")
+        assert "signature" in str(body["message"])
+
+        call = await start(client, "e", streaming=False)  # signed, but not for events
+        status, error_type, body = await call.error()
+        assert status == 403
+        assert error_type.startswith("InvalidSignatureException")
+        assert "STREAMING-AWS4-HMAC-SHA256-EVENTS" in str(body["message"])
+
+
+async def test_unknown_endpoint_and_invalid_members_are_input_validation_errors() -> None:
+    async with served(config({"e": "echo"})) as url, h2_client(url) as client:
+        call = await start(client, "nope")
+        status, error_type, body = await call.error()
+        assert (status, error_type) == (400, "InputValidationError")
+        assert body == {
+            "ErrorCode": "ValidationError",
+            "Message": "Endpoint nope of account 123456789012 not found.",
+        }
+        headers = [("X-Amzn-SageMaker-Model-Invocation-Path", "/absolute")]
+        call = await start(client, "e", headers=headers)
+        status, error_type, body = await call.error()
+        assert (status, error_type) == (400, "InputValidationError")
+        assert "modelInvocationPath" in str(body["Message"])
+
+
+async def test_http11_is_refused() -> None:
+    async with served(config({"e": "echo"}, signed=False)) as url, httpx2.AsyncClient() as http:
+        response = await http.post(f"{url}/endpoints/e/invocations-bidirectional-stream")
+    assert response.status_code == 400
+    assert response.headers["x-amzn-ErrorType"] == "InputValidationError"
+    assert "HTTP/2" in response.json()["Message"]
+
+
+# -- a model container --------------------------------------------------------------------
+
+
+@dataclass
+class Socket:
+    """What one WebSocket to the container saw."""
+
+    target: str = ""
+    frames: list[tuple[str, bytes, bool]] = field(default_factory=list)
+    close_code: int | None = None
+    ended: anyio.Event = field(default_factory=anyio.Event)
+
+
+@dataclass
+class Container:
+    url: str
+    sockets: list[Socket]
+    opened: anyio.Event
+
+
+async def _websocket(stream: anyio.abc.ByteStream, seen: Socket, opened: anyio.Event) -> None:
+    """Echo every frame; ``close:CODE`` (text) closes with CODE; ``vanish`` drops the
+    connection without a Close."""
+    ws = WSConnection(ConnectionType.SERVER)
+    try:
+        while ws.state is not ConnectionState.CLOSED:
+            try:
+                data: bytes | None = await stream.receive()
+            except (anyio.EndOfStream, anyio.BrokenResourceError):
+                data = None
+            ws.receive_data(data)
+            out = b""
+            for event in ws.events():
+                if isinstance(event, Request):
+                    seen.target = event.target
+                    out += ws.send(AcceptConnection())
+                    opened.set()
+                elif isinstance(event, (TextMessage, BytesMessage)):
+                    text = isinstance(event, TextMessage)
+                    payload = event.data.encode() if isinstance(event, TextMessage) else event.data
+                    seen.frames.append(
+                        ("text" if text else "binary", bytes(payload), event.message_finished)
+                    )
+                    if text and event.data.startswith("close:"):
+                        out += ws.send(CloseConnection(code=int(event.data[6:])))
+                    elif text and event.data == "vanish":
+                        return
+                    else:
+                        out += ws.send(event)
+                elif isinstance(event, Ping):
+                    out += ws.send(event.response())
+                elif isinstance(event, CloseConnection):
+                    seen.close_code = event.code
+                    if ws.state is ConnectionState.REMOTE_CLOSING:
+                        out += ws.send(event.response())
+            if out:
+                await stream.send(out)
+            if data is None:
+                return
+    finally:
+        seen.ended.set()
+        await stream.aclose()
+
+
+@asynccontextmanager
+async def container(
+    handler: Callable[[anyio.abc.ByteStream, Socket, anyio.Event], Awaitable[None]] = _websocket,
+) -> AsyncIterator[Container]:
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    sockets: list[Socket] = []
+    opened = anyio.Event()
+
+    async def serve(stream: anyio.abc.ByteStream) -> None:
+        seen = Socket()
+        sockets.append(seen)
+        await handler(stream, seen, opened)
+
+    async with listener, anyio.create_task_group() as tasks:
+        tasks.start_soon(listener.serve, serve)
+        try:
+            yield Container(f"http://127.0.0.1:{port}", sockets, opened)
+        finally:
+            tasks.cancel_scope.cancel()
+
+
+async def test_container_gets_text_binary_and_fragments_and_answers() -> None:
+    async with (
+        container() as model,
+        served(config({"m": model.url})) as url,
+        h2_client(url) as client,
+    ):
+        call = await start(client, "m")
+        assert await call.head() == 200
+        await call.send(b"hello", "UTF8", "COMPLETE")
+        assert part(await call.next()) == (b"hello", "UTF8", "COMPLETE")
+        await call.send(b"\x00\x01\x02", "BINARY", "COMPLETE")
+        assert part(await call.next()) == (b"\x00\x01\x02", "BINARY", "COMPLETE")
+        await call.send(b"no data type")
+        assert part(await call.next()) == (b"no data type", "BINARY", "COMPLETE")
+        # One text message in two parts, a character cut between them.
+        await call.send(b"h\xc3", "UTF8", "PARTIAL")
+        assert part(await call.next()) == (b"h", "UTF8", "PARTIAL")
+        await call.send(b"\xa9llo", "UTF8", "COMPLETE")
+        assert part(await call.next()) == ("éllo".encode(), "UTF8", "COMPLETE")
+        await call.send(b"bin-", "BINARY", "PARTIAL")
+        assert part(await call.next()) == (b"bin-", "BINARY", "PARTIAL")
+        await call.send(b"ary", "BINARY", "COMPLETE")
+        assert part(await call.next()) == (b"ary", "BINARY", "COMPLETE")
+        await call.end()
+        assert await call.next() is None
+        (seen,) = model.sockets
+        with anyio.fail_after(TIMEOUT):
+            await seen.ended.wait()
+    assert seen.target == "/invocations-bidirectional-stream"
+    assert seen.frames == [
+        ("text", b"hello", True),
+        ("binary", b"\x00\x01\x02", True),
+        ("binary", b"no data type", True),
+        ("text", b"h", False),
+        ("text", "éllo".encode(), True),
+        ("binary", b"bin-", False),
+        ("binary", b"ary", True),
+    ]
+    assert seen.close_code == 1000  # the end of the input closed the WebSocket
+
+
+async def test_model_invocation_path_and_query_string_reach_the_container() -> None:
+    headers = [
+        ("X-Amzn-SageMaker-Model-Invocation-Path", "v1/listen"),
+        ("X-Amzn-SageMaker-Model-Query-String", "model=nova-3&language=en"),
+    ]
+    async with (
+        container() as model,
+        served(config({"m": model.url})) as url,
+        h2_client(url) as client,
+    ):
+        call = await start(client, "m", headers=headers)
+        assert await call.head() == 200
+        await call.end()
+        assert await call.next() is None
+    assert model.sockets[0].target == "/v1/listen?model=nova-3&language=en"
+
+
+async def test_the_container_closing_ends_the_output() -> None:
+    async with (
+        container() as model,
+        served(config({"m": model.url})) as url,
+        h2_client(url) as client,
+    ):
+        call = await start(client, "m")
+        await call.send(b"close:1000", "UTF8", "COMPLETE")
+        assert await call.next() is None  # the input is still open
+        call = await start(client, "m")
+        await call.send(b"close:1011", "UTF8", "COMPLETE")
+        kind, body = exception(await call.next())
+        assert (kind, body["ErrorCode"]) == ("ModelStreamError", "ModelStreamFailure")
+        assert "code 1011" in str(body["Message"])
+        assert await call.next() is None
+        call = await start(client, "m")
+        await call.send(b"vanish", "UTF8", "COMPLETE")
+        kind, body = exception(await call.next())
+        assert kind == "ModelStreamError"
+        assert "without closing the WebSocket" in str(body["Message"])
+
+
+async def test_a_refused_input_closes_the_container_websocket() -> None:
+    async with (
+        container() as model,
+        served(config({"m": model.url})) as url,
+        h2_client(url) as client,
+    ):
+        call = await start(client, "m")
+        await call.send(b"\xff", "UTF8", "COMPLETE")
+        kind, body = exception(await call.next())
+        assert (kind, body["ErrorCode"]) == ("InputValidationError", "ValidationError")
+        assert "UTF-8" in str(body["Message"])
+        assert await call.next() is None
+        with anyio.fail_after(TIMEOUT):
+            await model.sockets[0].ended.wait()
+    assert model.sockets[0].close_code == 1008
+
+
+async def test_a_container_refusing_is_a_model_error_before_the_stream() -> None:
+    async def not_a_websocket(stream: anyio.abc.ByteStream, seen: Socket, _: anyio.Event) -> None:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += await stream.receive()
+        body = b"no websocket here"
+        head = f"HTTP/1.1 404 Not Found\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        await stream.send(head + body)
+        await stream.aclose()
+
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
+    closed_port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    await listener.aclose()
+    async with container(not_a_websocket) as model:
+        endpoints = {"dead": f"http://127.0.0.1:{closed_port}", "http": model.url}
+        async with served(config(endpoints)) as url, h2_client(url) as client:
+            status, error_type, body = await (await start(client, "dead")).error()
+            assert (status, error_type) == (424, "ModelError")
+            assert body["OriginalStatusCode"] == 0
+            assert "Could not connect" in str(body["OriginalMessage"])
+            status, error_type, body = await (await start(client, "http")).error()
+            assert (status, error_type) == (424, "ModelError")
+            assert body["OriginalStatusCode"] == 404
+            assert body["OriginalMessage"] == "no websocket here"
+            assert body["ErrorCode"] == "CLIENT_ERROR_FROM_MODEL"
+
+
+async def test_client_reset_closes_the_container_websocket() -> None:
+    async with (
+        container() as model,
+        served(config({"m": model.url})) as url,
+        h2_client(url) as client,
+    ):
+        call = await start(client, "m")
+        await call.send(b"before the reset", "UTF8", "COMPLETE")
+        assert part(await call.next())[0] == b"before the reset"
+        await call.reset()
+        (seen,) = model.sockets
+        with anyio.fail_after(TIMEOUT):
+            await seen.ended.wait()
+        assert seen.close_code == 1001
+        # The connection is still good for another call.
+        call = await start(client, "m")
+        await call.send(b"again", "UTF8", "COMPLETE")
+        assert part(await call.next())[0] == b"again"
+        await call.end()
+        assert await call.next() is None
+
+
+async def test_concurrent_streams_each_get_their_container_websocket() -> None:
+    async with (
+        container() as model,
+        served(config({"m": model.url})) as url,
+        h2_client(url) as client,
+    ):
+        calls = [await start(client, "m") for _ in range(6)]
+        for index, call in enumerate(calls):
+            await call.send(f"stream {index}".encode(), "UTF8", "COMPLETE")
+        for index, call in enumerate(calls):
+            assert part(await call.next())[0] == f"stream {index}".encode()
+        for call in calls:
+            await call.end()
+        for call in calls:
+            assert await call.next() is None
+    assert len(model.sockets) == 6
+    assert sorted(s.frames[0][1] for s in model.sockets) == [
+        f"stream {i}".encode() for i in range(6)
+    ]
