@@ -338,3 +338,23 @@ async def test_cancelling_an_exchange_from_outside_resets_the_stream(bidi: Bidi)
                 assert [p.bytes async for p in after.exchange([b"still fine"])] == [b"still fine"]
     assert received >= 5  # outputs already decoded are yielded without a checkpoint
     assert bidi.server.connections == 1
+
+
+async def test_closing_from_another_task_ends_a_waiting_loop(bidi: Bidi) -> None:
+    outcome: list[Any] = []
+    with anyio.fail_after(LIMIT):  # the read timeout (10 s) would be a failure too
+        async with make_client(bidi.url, read_timeout=LIMIT) as client:
+            stream = await client.invoke_endpoint_with_bidirectional_stream(endpoint_name="echo")
+            await stream.send(b"one")
+            assert (await anext(stream)).bytes == b"one"
+            async with anyio.create_task_group() as tasks:
+
+                async def read() -> None:
+                    outcome.extend([part.bytes async for part in stream])
+                    outcome.append("ended")
+
+                tasks.start_soon(read)
+                await anyio.wait_all_tasks_blocked()  # the reader waits for more output
+                await stream.aclose()
+            assert (await reset_seen(bidi, 0)).reset_code == 8
+    assert outcome == ["ended"]  # the loop ended, as at the end of the output

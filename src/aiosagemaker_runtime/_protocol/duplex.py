@@ -29,7 +29,7 @@ cancellation, a ``break`` out of the output) resets that HTTP/2 stream, nothing 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
@@ -76,6 +76,8 @@ class DuplexStreamOutput(EventStreamOutput, Generic[InT, OutT]):
 
     _sender_: Any = PrivateAttr(default=None)
     _tasks_: Any = PrivateAttr(default=None)
+    #: Scopes of the reads in progress: closing the stream from another task ends them.
+    _reads_: Any = PrivateAttr(default=None)
 
     def _input(self) -> EventSender:
         sender: EventSender | None = self._sender_
@@ -101,16 +103,30 @@ class DuplexStreamOutput(EventStreamOutput, Generic[InT, OutT]):
 
     def __aiter__(self) -> AsyncIterator[OutT]:
         """The output events, in order, as they arrive (see
-        :class:`~aiosagemaker_runtime.EventStream`: one loop reads a stream)."""
-        stream = getattr(self, self._event_stream_attr_)
-        iterator: AsyncIterator[OutT] = stream.__aiter__()
-        return iterator
+        :class:`~aiosagemaker_runtime.EventStream`: one loop reads a stream, and leaving
+        it early closes the stream). Closing the stream from another task ends it."""
+        return _Reader(self, getattr(self, self._event_stream_attr_).__aiter__())
 
     async def __anext__(self) -> OutT:
         """The next output event (``await anext(stream)``); the stream stays open between
         calls, unlike an ``async for`` loop left early."""
-        event: OutT = await getattr(self, self._event_stream_attr_).__anext__()
+        event: OutT = await self._read(getattr(self, self._event_stream_attr_).__anext__)
         return event
+
+    async def _read(self, step: Callable[[], Awaitable[Any]]) -> Any:
+        """``await step()``, ended (``StopAsyncIteration``) when another task closes the
+        stream meanwhile: the engine reads for every stream of a connection and would
+        not notice a local close until something arrives."""
+        reads = self._reads_
+        if reads is None:
+            reads = self._reads_ = set()
+        with anyio.CancelScope() as scope:
+            reads.add(scope)
+            try:
+                return await step()
+            finally:
+                reads.discard(scope)
+        raise StopAsyncIteration
 
     def exchange(
         self, events: AsyncIterable[InT | bytes | str] | Iterable[InT | bytes | str]
@@ -133,6 +149,8 @@ class DuplexStreamOutput(EventStreamOutput, Generic[InT, OutT]):
         """Leave the stream (idempotent): unless both sides have ended, it is reset;
         later sends fail."""
         sender: EventSender | None = self._sender_
+        for scope in list(self._reads_ or ()):
+            scope.cancel()
         try:
             await super().aclose()
         finally:
@@ -161,14 +179,12 @@ class DuplexStreamOutput(EventStreamOutput, Generic[InT, OutT]):
 class _Pump:
     """Sends an iterable's events, then ends the input; records its failure."""
 
-    __slots__ = ("_events", "_stream", "error", "reader")
+    __slots__ = ("_events", "_stream", "error")
 
     def __init__(self, stream: DuplexStreamOutput[Any, Any], events: Any) -> None:
         self._stream = stream
         self._events = events
         self.error: Exception | None = None
-        #: The scope of an iteration waiting for output, cancelled on a failure.
-        self.reader: anyio.CancelScope | None = None
 
     async def run(self) -> None:
         stream = self._stream
@@ -183,9 +199,24 @@ class _Pump:
             await stream.end_input()
         except Exception as error:
             self.error = error
-            if self.reader is not None:
-                self.reader.cancel()
-            await stream.aclose()
+            await stream.aclose()  # ends the iteration, which raises the error
+
+
+class _Reader(Generic[OutT]):
+    """One ``async for`` over a duplex stream (see :meth:`DuplexStreamOutput._read`)."""
+
+    __slots__ = ("_iterator", "_owner")
+
+    def __init__(self, owner: DuplexStreamOutput[Any, OutT], iterator: AsyncIterator[OutT]) -> None:
+        self._owner = owner
+        self._iterator = iterator
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> OutT:
+        event: OutT = await self._owner._read(self._iterator.__anext__)
+        return event
 
 
 class _Exchange(Generic[OutT]):
@@ -204,15 +235,9 @@ class _Exchange(Generic[OutT]):
         pump = self._pump
         if pump.error is not None:
             raise pump.error
-        with anyio.CancelScope() as scope:
-            pump.reader = scope
-            try:
-                return await self._outputs.__anext__()
-            except Exception:
-                if pump.error is not None:  # the reset that followed the input's failure
-                    raise pump.error from None
-                raise
-            finally:
-                pump.reader = None
-        assert pump.error is not None  # only a failure of the input cancels the read
-        raise pump.error
+        try:
+            return await self._outputs.__anext__()
+        except Exception:
+            if pump.error is not None:  # the close that followed the input's failure
+                raise pump.error from None
+            raise
