@@ -28,8 +28,9 @@ STAGES = frozenset({"_protocol", "_auth", "_endpoints", "_transports"})
 #: The core modules above the stages, with what each may use besides the base.
 CORE = {
     "_retry": frozenset(),
+    "_observe": STAGES,
     "_duplex": STAGES,
-    "_pipeline": STAGES | {"_retry", "_duplex"},
+    "_pipeline": STAGES | {"_retry", "_duplex", "_observe"},
     "_client": STAGES | {"_retry", "_pipeline"},
 }
 #: Generated code sees the client base class, the base records and the protocol's
@@ -37,7 +38,7 @@ CORE = {
 GENERATED = frozenset({"_client", "_protocol"})
 #: Built on the public surface (or serving it): may use anything.
 TOP = frozenset(
-    {"__init__", "__main__", "errors", "models", "bulk", "ray", "testing"}
+    {"__init__", "__main__", "errors", "models", "bulk", "ray", "testing", "otel"}
     | {"cli", "local", "demo", "_bulk", "_otel", "_testing"}
 )
 

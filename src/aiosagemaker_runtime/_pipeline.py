@@ -15,6 +15,10 @@ steps to their response headers on the HTTP/2 engine (:meth:`Pipeline.invoke_dup
 Logging (logger ``aiosagemaker_runtime``, DEBUG): method, URL, status, attempt and
 elapsed time per attempt, and retry decisions. Never headers, bodies, credentials or
 error messages (they may carry model output).
+
+Tracing: when an observer is installed (:mod:`._observe`, by
+:mod:`aiosagemaker_runtime.otel`), :meth:`Pipeline.invoke` reports each call to it;
+when none is, a call pays one read of ``_observe.observer``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import anyio
+
+# The module, not its attribute: the installed observer is read per call.
+import aiosagemaker_runtime._observe as _observe
 
 from ._auth.credentials import CredentialResolver
 from ._auth.sigv4 import EMPTY_SHA256, sign_request
@@ -138,54 +145,69 @@ class Pipeline:
 
     async def invoke(self, operation: OperationSpec, input: Any, params: Mapping[str, Any]) -> Any:
         """Run one call; returns the output model (or ``None``) or raises."""
-        model = build_input(operation, input, params)
-        region = self.region
-        endpoint = self.endpoint
-        if region is None or endpoint is None:
-            region, endpoint = await self.resolve()
-        if model is not None:
-            model = await rest_json.prepare_input(operation, model)
-        request = rest_json.serialize_request(operation, model, endpoint)
-        body = request.body
-        sha256 = payload_sha256(body)
-        base_headers = request.headers
-        base_headers.append(self._user_agent)
-        base_headers.append(("amz-sdk-invocation-id", uuid4_str()))
-        method = request.method
-        url = request.url
-        retry = self.retry
-        max_attempts = retry.max_attempts
-        debug = logger.isEnabledFor(_DEBUG)
-        cost = 0
-        attempt = 1
-        while True:
-            await retry.before_attempt()
-            credentials = await self.credentials.get()
-            attempt_request = HTTPRequest(
-                method, url, [*base_headers, self._attempt_headers[attempt - 1]], body
-            )
-            sign_request(
-                attempt_request,
-                credentials,
-                region=region,
-                service=self._signing_name,
-                payload_sha256=sha256,
-            )
-            start = time.perf_counter() if debug else 0.0
-            try:
-                result = await self._send(operation, attempt_request, debug, attempt, start)
-            except (ServiceError, TransportError) as error:
-                step = retry.on_error(error, attempt)
-                if debug:
-                    _log_failure(method, url, error, attempt, max_attempts, start, step)
-                if step is None:
-                    raise
-                delay, cost = step
-                await anyio.sleep(delay)
-                attempt += 1
-                continue
-            retry.on_success(cost)
-            return result
+        observer = _observe.observer
+        call = None if observer is None else observer.call(self.service, operation)
+        attempt = 0
+        try:
+            model = build_input(operation, input, params)
+            region = self.region
+            endpoint = self.endpoint
+            if region is None or endpoint is None:
+                region, endpoint = await self.resolve()
+            if call is not None:
+                call.request(model, region, endpoint)
+            if model is not None:
+                model = await rest_json.prepare_input(operation, model)
+            request = rest_json.serialize_request(operation, model, endpoint)
+            body = request.body
+            sha256 = payload_sha256(body)
+            base_headers = request.headers
+            base_headers.append(self._user_agent)
+            base_headers.append(("amz-sdk-invocation-id", uuid4_str()))
+            method = request.method
+            url = request.url
+            retry = self.retry
+            max_attempts = retry.max_attempts
+            debug = logger.isEnabledFor(_DEBUG)
+            cost = 0
+            attempt = 1
+            while True:
+                await retry.before_attempt()
+                credentials = await self.credentials.get()
+                attempt_request = HTTPRequest(
+                    method, url, [*base_headers, self._attempt_headers[attempt - 1]], body
+                )
+                sign_request(
+                    attempt_request,
+                    credentials,
+                    region=region,
+                    service=self._signing_name,
+                    payload_sha256=sha256,
+                )
+                start = time.perf_counter() if debug else 0.0
+                try:
+                    result = await self._send(
+                        operation, attempt_request, debug, attempt, start, call
+                    )
+                except (ServiceError, TransportError) as error:
+                    step = retry.on_error(error, attempt)
+                    if debug:
+                        _log_failure(method, url, error, attempt, max_attempts, start, step)
+                    if step is None:
+                        raise
+                    delay, cost = step
+                    await anyio.sleep(delay)
+                    attempt += 1
+                    continue
+                retry.on_success(cost)
+                break
+        except BaseException as error:
+            if call is not None:
+                call.end(None, error, attempt)
+            raise
+        if call is not None:
+            call.end(result, None, attempt)
+        return result
 
     async def invoke_duplex(
         self,
@@ -267,6 +289,7 @@ class Pipeline:
         debug: bool,
         attempt: int,
         start: float,
+        call: _observe.CallObserver | None = None,
     ) -> Any:
         response: HTTPResponse = await self.transport.send(request)
         handed_over = False
@@ -284,9 +307,15 @@ class Pipeline:
                     (time.perf_counter() - start) * 1000,
                 )
             if 200 <= status < 300:
+                if call is not None:
+                    call.response(status, rest_json.request_id(headers))
                 if operation.event_stream_output:
                     stream: EventStream[Any] = EventStream(
-                        response, operation, self.service, rest_json.request_id(headers)
+                        response,
+                        operation,
+                        self.service,
+                        rest_json.request_id(headers),
+                        None if call is None else call.stream(),
                     )
                     output = rest_json.parse_stream_output(operation, status, headers, stream)
                     handed_over = True

@@ -12,7 +12,8 @@ The stream owns the HTTP connection and releases it as soon as it is no longer n
 at the end of the stream, on any error or cancellation, on :meth:`EventStream.aclose`
 (or leaving ``async with``), and when an ``async for`` loop over the stream (or over
 :meth:`EventStream.lines` / :meth:`EventStream.sse`) is left early: one stream is read
-by one loop.
+by one loop. A :class:`StreamObserver` given by the pipeline (tracing) hears of each
+event and, once, of how the stream ended.
 
 Forwarding a model's tokens to a browser with FastAPI/Starlette::
 
@@ -42,7 +43,7 @@ import contextlib
 import sys
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import anyio
 from typing_extensions import Self
@@ -55,10 +56,21 @@ if TYPE_CHECKING:
     from .eventstream import Message
     from .sse import ServerSentEvent
 
-__all__ = ["EventStream"]
+__all__ = ["EventStream", "StreamObserver"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class StreamObserver(Protocol):
+    """Told about a stream as it is read (tracing plugs in here); must not raise."""
+
+    def part(self, size: int) -> None:
+        """An event was delivered; ``size`` is its payload's length in bytes."""
+
+    def end(self, outcome: str, error: BaseException | None) -> None:
+        """The stream ended, once: ``"complete"`` (read to its end), ``"closed"`` (left
+        before its end: closed, its loop left, or dropped) or ``"failed"`` (``error``)."""
 
 
 class EventStream(Generic[T]):
@@ -83,8 +95,10 @@ class EventStream(Generic[T]):
         operation: OperationSpec,
         service: ServiceSpec,
         request_id: str | None,
+        observer: StreamObserver | None = None,
     ) -> None:
         self._response = response
+        self._observer = observer
         self._service = service
         self._plan = event_plan(operation)
         self.request_id = request_id
@@ -158,12 +172,16 @@ class EventStream(Generic[T]):
             while True:
                 message = await self._next_message()
                 if message is None:
+                    self._finish("complete", None)
                     await self.aclose()
                     return None
                 value = convert(message, raw, self._plan, self._service, self.request_id)
                 if value is not None:
+                    if self._observer is not None:
+                        self._observer.part(len(message.payload))
                     return value
-        except BaseException:
+        except BaseException as error:
+            self._finish("failed", error)
             await self._abort()
             raise
 
@@ -194,6 +212,7 @@ class EventStream(Generic[T]):
         if self._closed:
             return
         self._closed = True
+        self._finish("closed", None)
         self._pending.clear()
         with anyio.CancelScope(shield=True):
             chunks = self._chunks
@@ -203,6 +222,12 @@ class EventStream(Generic[T]):
                 with contextlib.suppress(Exception):
                     await closer()
             await self._response.aclose()
+
+    def _finish(self, outcome: str, error: BaseException | None) -> None:
+        observer = self._observer
+        if observer is not None:
+            self._observer = None
+            observer.end(outcome, error)
 
     async def _abort(self) -> None:
         # Closing on the way out of an error must not replace that error.
@@ -214,6 +239,7 @@ class EventStream(Generic[T]):
         if self._closed or self._abandoned:
             return
         self._abandoned = True
+        self._finish("closed", None)
         _close_soon(self)
 
     def __del__(self) -> None:
