@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 import anyio
 import anyio.abc
@@ -26,6 +28,7 @@ import h2.events
 import httpx2
 import pytest
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.streams.tls import TLSAttribute
 from wsproto import ConnectionType, WSConnection
 from wsproto.connection import ConnectionState
 from wsproto.events import (
@@ -47,7 +50,7 @@ from aiosagemaker_runtime._protocol.eventstream import (
     Message,
     encode_message,
 )
-from aiosagemaker_runtime.local import LocalConfig, LocalEndpointServer
+from aiosagemaker_runtime.local import LocalConfig, LocalEndpointServer, TLSFiles
 
 pytestmark = pytest.mark.anyio
 
@@ -64,9 +67,9 @@ def config(endpoints: dict[str, str], *, signed: bool = True, **settings: object
 
 
 @asynccontextmanager
-async def served(local: LocalConfig) -> AsyncIterator[str]:
+async def served(local: LocalConfig, tls: TLSFiles | None = None) -> AsyncIterator[str]:
     async with anyio.create_task_group() as tasks:
-        url = await tasks.start(LocalEndpointServer(local).serve)
+        url = await tasks.start(LocalEndpointServer(local, tls=tls).serve)
         try:
             yield url
         finally:
@@ -79,14 +82,16 @@ async def served(local: LocalConfig) -> AsyncIterator[str]:
 class H2Client:
     """One HTTP/2 connection: a reader task hands each stream its events."""
 
-    def __init__(self, stream: anyio.abc.ByteStream, authority: str) -> None:
+    def __init__(self, stream: anyio.abc.ByteStream, authority: str, scheme: str) -> None:
         settings = h2.config.H2Configuration(client_side=True, header_encoding=None)
         self.conn = h2.connection.H2Connection(config=settings)
         self.stream = stream
         self.authority = authority
+        self.scheme = scheme
         self.lock = anyio.Lock()
         self.window = anyio.Event()
         self.inboxes: dict[int, MemoryObjectSendStream[h2.events.Event]] = {}
+        self.outboxes: list[MemoryObjectReceiveStream[h2.events.Event]] = []
 
     async def flush(self) -> None:
         async with self.lock:
@@ -117,9 +122,10 @@ class H2Client:
         stream_id = self.conn.get_next_available_stream_id()
         inbox, events = anyio.create_memory_object_stream[h2.events.Event](math.inf)
         self.inboxes[stream_id] = inbox
+        self.outboxes.append(events)
         head = [
             (b":method", b"POST"),
-            (b":scheme", b"http"),
+            (b":scheme", self.scheme.encode()),
             (b":authority", self.authority.encode()),
             (b":path", path.encode()),
             *[(name.lower().encode(), value.encode()) for name, value in headers],
@@ -146,11 +152,18 @@ class H2Client:
 
 
 @asynccontextmanager
-async def h2_client(url: str) -> AsyncIterator[H2Client]:
-    authority = url.partition("://")[2]
+async def h2_client(url: str, context: ssl.SSLContext | None = None) -> AsyncIterator[H2Client]:
+    scheme, _, authority = url.partition("://")
     host, _, port = authority.rpartition(":")
-    async with await anyio.connect_tcp(host, int(port)) as stream:
-        client = H2Client(stream, authority)
+    if context is None:
+        stream: anyio.abc.ByteStream = await anyio.connect_tcp(host, int(port))
+    else:
+        stream = await anyio.connect_tcp(
+            host, int(port), ssl_context=context, tls_standard_compatible=False
+        )
+        assert stream.extra(TLSAttribute.alpn_protocol) == "h2"
+    async with stream:
+        client = H2Client(stream, authority, scheme)
         client.conn.initiate_connection()
         await client.flush()
         async with anyio.create_task_group() as tasks:
@@ -159,6 +172,8 @@ async def h2_client(url: str) -> AsyncIterator[H2Client]:
                 yield client
             finally:
                 tasks.cancel_scope.cancel()
+                for channel in [*client.inboxes.values(), *client.outboxes]:
+                    channel.close()
 
 
 def payload_event(
@@ -269,7 +284,7 @@ async def start(
     path = f"/endpoints/{endpoint}/invocations-bidirectional-stream"
     fields = [("host", client.authority), ("content-type", "application/vnd.amazon.eventstream")]
     fields += headers or []
-    request = HTTPRequest("POST", f"http://{client.authority}{path}", fields, b"")
+    request = HTTPRequest("POST", f"{client.scheme}://{client.authority}{path}", fields, b"")
     signer = None
     if secret is not None:
         credentials = Credentials(ACCESS_KEY, secret)
@@ -351,6 +366,27 @@ async def test_a_part_larger_than_a_data_frame_and_the_window() -> None:
         call = await start(client, "e")
         await call.send(big, "BINARY", "COMPLETE")
         assert part(await call.next()) == (big, "BINARY", "COMPLETE")
+        await call.end()
+        assert await call.next() is None
+
+
+async def test_echo_over_tls(tmp_path: Path) -> None:
+    import trustme
+
+    authority = trustme.CA()
+    certificate = authority.issue_cert("127.0.0.1")
+    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
+    certificate.private_key_pem.write_to_path(keyfile)
+    certificate.cert_chain_pems[0].write_to_path(certfile)
+    context = ssl.create_default_context()
+    authority.configure_trust(context)
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    tls = TLSFiles(str(certfile), str(keyfile))
+    async with served(config({"e": "echo"}), tls) as url, h2_client(url, context) as client:
+        assert url.startswith("https://")
+        call = await start(client, "e")
+        await call.send(b"over tls", "UTF8", "COMPLETE")
+        assert part(await call.next()) == (b"over tls", "UTF8", "COMPLETE")
         await call.end()
         assert await call.next() is None
 
@@ -737,3 +773,25 @@ async def test_concurrent_streams_each_get_their_container_websocket() -> None:
     assert sorted(s.frames[0][1] for s in model.sockets) == [
         f"stream {i}".encode() for i in range(6)
     ]
+
+
+async def test_shutdown_closes_the_container_websocket() -> None:
+    """Stopping the server with a stream open (its caller still connected) closes the
+    stream's WebSocket with 1001, promptly."""
+    async with container() as model, anyio.create_task_group() as tasks:
+        server_scope = anyio.CancelScope()
+
+        async def run_server(*, task_status: anyio.abc.TaskStatus[str]) -> None:
+            with server_scope:
+                await LocalEndpointServer(config({"m": model.url})).serve(task_status=task_status)
+
+        url = await tasks.start(run_server)
+        async with h2_client(url) as client:
+            call = await start(client, "m")
+            await call.send(b"open", "UTF8", "COMPLETE")
+            assert part(await call.next())[0] == b"open"
+            server_scope.cancel()
+            (seen,) = model.sockets
+            with anyio.fail_after(TIMEOUT):
+                await seen.ended.wait()
+    assert seen.close_code == 1001

@@ -13,6 +13,9 @@ container (Deepgram's containers are reached at ``v1/listen?model=...`` that way
 :class:`ContainerSocket` speaks that: it sends parts as frames (text decoded
 incrementally, so a character split between two parts is whole in the frames), answers
 pings, and returns what the container sends as :class:`Fragment` or :class:`Closed`.
+Not reproduced: SageMaker's ping every 60 s (and closing after 5 unanswered), its
+30-minute limit on a stream, and its ``GET /ping`` before routing (the WebSocket
+handshake stands for it here).
 """
 
 from __future__ import annotations
