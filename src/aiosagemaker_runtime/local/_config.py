@@ -7,14 +7,19 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._targets import InProcessModel
 
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
     "DEFAULT_VARIANT",
+    "IN_PROCESS",
     "ConfigError",
     "EndpointTarget",
     "LocalConfig",
+    "in_process_target",
     "parse_capacity_option",
     "parse_endpoint_option",
 ]
@@ -22,6 +27,8 @@ __all__ = [
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_VARIANT = "AllTraffic"
 DEFAULT_CONTAINER_TIMEOUT = 60.0
+#: The ``target`` of an endpoint served by an in-process model.
+IN_PROCESS = "in-process"
 
 _ENDPOINT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 _S3_URI = re.compile(r"s3://([^/]+)/?(.*)")
@@ -33,7 +40,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class EndpointTarget:
-    """What serves one endpoint: ``"echo"`` or the base URL of a model container.
+    """What serves one endpoint: ``"echo"``, the base URL of a model container, or
+    (``target`` :data:`IN_PROCESS`) ``model``, an object answering in this process.
 
     ``capacity``: at most this many ``InvokeEndpoint`` calls at a time; beyond it a
     call is refused as SageMaker refuses calls above an endpoint's concurrency (status
@@ -44,6 +52,7 @@ class EndpointTarget:
     target: str
     variant: str = DEFAULT_VARIANT
     capacity: int | None = None
+    model: InProcessModel | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_echo(self) -> bool:
@@ -73,17 +82,23 @@ class LocalConfig:
     @classmethod
     def serving(
         cls,
-        endpoints: Mapping[str, str],
+        endpoints: Mapping[str, str | InProcessModel],
         *,
         capacity: Mapping[str, int] | None = None,
         **settings: Any,
     ) -> LocalConfig:
         """``LocalConfig.serving({"my-echo": "echo", "llm": "http://127.0.0.1:9000"}, port=0)``.
 
-        ``capacity`` maps endpoint names to the number of ``InvokeEndpoint`` calls each
-        serves at a time (see :class:`EndpointTarget`).
+        A target that is not a string is an in-process model (see
+        :func:`in_process_target`). ``capacity`` maps endpoint names to the number of
+        ``InvokeEndpoint`` calls each serves at a time (see :class:`EndpointTarget`).
         """
-        targets = {name: _check_target(name, target) for name, target in endpoints.items()}
+        targets = {
+            name: _check_target(name, target)
+            if isinstance(target, str)
+            else in_process_target(name, target)
+            for name, target in endpoints.items()
+        }
         return cls(endpoints=with_capacity(targets, capacity or {}), **settings)
 
     def __post_init__(self) -> None:
@@ -99,11 +114,29 @@ class LocalConfig:
             raise ConfigError("container timeout must be positive")
 
 
-def _check_target(name: str, target: str) -> EndpointTarget:
+def _check_name(name: str) -> None:
     if _ENDPOINT_NAME.fullmatch(name) is None or len(name) > 63:
         raise ConfigError(
             f"invalid endpoint name {name!r}: use letters, digits and hyphens (at most 63)"
         )
+
+
+def in_process_target(
+    name: str,
+    model: InProcessModel,
+    *,
+    variant: str = DEFAULT_VARIANT,
+    capacity: int | None = None,
+) -> EndpointTarget:
+    """Endpoint ``name`` served by ``model`` in this process (the test kit's endpoints)."""
+    _check_name(name)
+    if capacity is not None:
+        capacity = _check_capacity(name, capacity)
+    return EndpointTarget(name, IN_PROCESS, variant, capacity, model)
+
+
+def _check_target(name: str, target: str) -> EndpointTarget:
+    _check_name(name)
     target = target.strip()
     if target == "echo":
         return EndpointTarget(name, "echo")

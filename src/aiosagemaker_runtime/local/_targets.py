@@ -4,6 +4,12 @@ Containers follow SageMaker's container contract: ``GET /ping`` answers 200 when
 model is ready; ``POST /invocations`` gets the body with ``Content-Type``, ``Accept``
 and ``X-Amzn-SageMaker-Custom-Attributes``; a streamed answer is a chunked response.
 Failures are raised as :class:`LocalServiceError` carrying what the service would send.
+
+A third kind of target, an :class:`InProcessModel`, answers in the server's own process
+(the test kit, :mod:`aiosagemaker_runtime.testing`); besides answers and
+``LocalServiceError`` it may raise :class:`ScriptedAnswer` (an HTTP answer as given),
+:class:`ConnectionDrop` (no answer at all) and put :class:`WireBytes` among a stream's
+parts (bytes sent outside any frame).
 """
 
 from __future__ import annotations
@@ -11,14 +17,25 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import anyio
 import httpx2
 
 from ._config import EndpointTarget, LocalConfig
 from ._errors import LocalServiceError
+from ._messages import Request, Response
 
-__all__ = ["Invocation", "ModelReply", "TargetRunner"]
+__all__ = [
+    "ConnectionDrop",
+    "InProcessModel",
+    "Invocation",
+    "ModelReply",
+    "ScriptedAnswer",
+    "TargetRunner",
+    "WireBytes",
+    "model_error",
+]
 
 #: Request headers SageMaker hands on to the container.
 FORWARDED_REQUEST_HEADERS = (
@@ -52,6 +69,9 @@ class Invocation:
     """Lower-cased names among :data:`FORWARDED_REQUEST_HEADERS`."""
     timeout: float | None = None
     """Overrides the server's container timeout (``InvocationTimeoutSeconds``)."""
+    request: Request | None = None
+    """The request as the server received it, for in-process models (the test kit
+    records it); never sent to a container."""
 
 
 @dataclass(slots=True)
@@ -62,6 +82,87 @@ class ModelReply:
     headers: dict[str, str]
     body: bytes = b""
     stream: AsyncIterator[bytes] | None = None
+
+
+class InProcessModel(Protocol):
+    """A model answering in the server's process (the test kit's endpoints).
+
+    ``invoke`` answers ``InvokeEndpoint`` and ``InvokeEndpointAsync``, ``invoke_stream``
+    ``InvokeEndpointWithResponseStream`` (its reply's ``stream`` set). Both may raise
+    :class:`LocalServiceError`, :class:`ScriptedAnswer` or :class:`ConnectionDrop`; a
+    stream's parts may be :class:`WireBytes` and it may raise the first and the last.
+    """
+
+    async def invoke(self, call: Invocation) -> ModelReply: ...
+
+    async def invoke_stream(self, call: Invocation) -> ModelReply: ...
+
+
+class ScriptedAnswer(Exception):
+    """Raised by an in-process model: answer with ``response`` as given (the request id
+    header added), for answers a :class:`LocalServiceError` cannot describe (a null
+    message, a proxy's page without an error type)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(f"scripted answer {response.status}")
+        self.response = response
+
+    def response_for(self, request_id: str) -> Response:
+        response = self.response
+        headers = [("x-amzn-RequestId", request_id), *response.headers]
+        return Response(response.status, headers, response.body, response.stream)
+
+
+class ConnectionDrop(ScriptedAnswer):
+    """Raised by an in-process model: the connection closes with no answer at all (a
+    reset, as clients see it). Raised from a stream's parts, it closes the connection
+    after the parts sent so far, without the end of the response."""
+
+    def __init__(self) -> None:
+        super().__init__(Response(0))
+
+    def response_for(self, request_id: str) -> Response:
+        # The server writes a head of known length together with its body (see
+        # _hypercorn._H11Protocol): a body that fails before its first byte takes the
+        # head with it, and the connection closes having sent nothing.
+        return Response(200, [("Content-Length", "1")], stream=_drop())
+
+
+async def _drop() -> AsyncIterator[bytes]:
+    raise ConnectionDrop
+    yield b""  # pragma: no cover - makes this an async generator
+
+
+class WireBytes(bytes):
+    """A part of an in-process model's stream sent as it is, outside any event-stream
+    frame (the test kit's corrupt and truncated frames)."""
+
+
+def model_error(
+    config: LocalConfig, endpoint_name: str, status: int, message: str
+) -> LocalServiceError:
+    """The ``ModelError`` SageMaker sends when the container answered ``status`` with
+    ``message`` (0: it did not answer)."""
+    kind = "client" if 400 <= status < 500 else "server"
+    region, account = config.region, config.account_id
+    link = (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+        f"#logEventViewer:group=/aws/sagemaker/Endpoints/{endpoint_name}"
+    )
+    text = (
+        f'Received {kind} error ({status}) from {_CONTAINER} with message "{message}". '
+        f"See {link} in account {account} for more information."
+    )
+    return LocalServiceError(
+        "ModelError",
+        text,
+        ErrorCode=f"{kind.upper()}_ERROR_FROM_MODEL",
+        OriginalStatusCode=status,
+        OriginalMessage=message,
+        LogStreamArn=(
+            f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/Endpoints/{endpoint_name}"
+        ),
+    )
 
 
 def split_for_stream(body: bytes, parts: int = _ECHO_PARTS) -> list[bytes]:
@@ -93,31 +194,8 @@ class TargetRunner:
 
     # -- errors as the service words them ---------------------------------------------
 
-    def _log_group_link(self, endpoint: EndpointTarget) -> str:
-        region = self._config.region
-        return (
-            f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-            f"#logEventViewer:group=/aws/sagemaker/Endpoints/{endpoint.name}"
-        )
-
     def model_error(self, endpoint: EndpointTarget, status: int, message: str) -> LocalServiceError:
-        kind = "client" if 400 <= status < 500 else "server"
-        text = (
-            f'Received {kind} error ({status}) from {_CONTAINER} with message "{message}". '
-            f"See {self._log_group_link(endpoint)} in account {self._config.account_id} "
-            "for more information."
-        )
-        region, account = self._config.region, self._config.account_id
-        return LocalServiceError(
-            "ModelError",
-            text,
-            ErrorCode=f"{kind.upper()}_ERROR_FROM_MODEL",
-            OriginalStatusCode=status,
-            OriginalMessage=message,
-            LogStreamArn=(
-                f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/Endpoints/{endpoint.name}"
-            ),
-        )
+        return model_error(self._config, endpoint.name, status, message)
 
     def timeout_error(self, endpoint: EndpointTarget) -> LocalServiceError:
         return self.model_error(
@@ -140,6 +218,8 @@ class TargetRunner:
 
     async def invoke(self, endpoint: EndpointTarget, call: Invocation) -> ModelReply:
         """A complete answer (``InvokeEndpoint``, ``InvokeEndpointAsync``)."""
+        if endpoint.model is not None:
+            return await endpoint.model.invoke(call)
         if endpoint.is_echo:
             return ModelReply(_echo_content_type(call), {}, body=call.body)
         await self._check_ready(endpoint)
@@ -180,6 +260,8 @@ class TargetRunner:
         ``stream`` yields the container's chunks as they arrive and raises
         :class:`LocalServiceError` (``ModelStreamError``) when the container fails later.
         """
+        if endpoint.model is not None:
+            return await endpoint.model.invoke_stream(call)
         if endpoint.is_echo:
             return ModelReply(
                 _echo_content_type(call), {}, stream=_iterate(split_for_stream(call.body))
