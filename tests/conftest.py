@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check what is generated, not how fast: on a loaded machine (CI, or two
+# cores shared with other work) generation and examples slow down, which is no failure.
+settings.register_profile(
+    "project",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("project")
 
 
 @pytest.fixture(params=["asyncio", "trio"])
