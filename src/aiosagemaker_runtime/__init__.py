@@ -50,7 +50,7 @@ if _typing.TYPE_CHECKING:
 #: Public submodules reachable as attributes after a plain ``import aiosagemaker_runtime``
 #: (``aiosagemaker_runtime.errors.ModelError``), imported on first access so that the
 #: package's own import stays as small as it is.
-_SUBMODULES = frozenset({"errors", "models", "otel", "testing"})
+_SUBMODULES = frozenset({"bulk", "errors", "models", "otel", "ray", "testing"})
 
 
 #: Exported names imported on first access: the bidirectional-stream client is a
