@@ -9,9 +9,11 @@ leak check and event-stream decoding over HTTP only. Over HTTPS the AWS clients 
 included) trust the CA through ``AWS_CA_BUNDLE``, the raw clients through an SSL
 context (``bench.kinds``). Reported: medians over rounds and medians of per-round
 ratios (vs aiobotocore; the aiohttp engine also vs raw aiohttp; cold start also vs the
-pydantic floor and raw httpx2), then the targets of issues 6 and 18 with PASS/MISS
-(``bench.targets``), HTTPS first. Writes ``bench/RESULTS.md`` (``--quick``:
-``bench/RESULTS-quick.md``; rendered by ``bench.report``) and prints the same markdown.
+pydantic floor and raw httpx2), then the targets of issues 6, 17 and 18 with PASS/MISS
+(``bench.targets``), HTTPS first. After the main rounds, what tracing costs
+(``bench.bench_otel``: 1 KiB at c=16 over HTTP, traced and not). Writes
+``bench/RESULTS.md`` (``--quick``: ``bench/RESULTS-quick.md``; rendered by
+``bench.report``) and prints the same markdown.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import bench_otel
 from .kinds import EXTRA_KINDS, FLOOR, KINDS, bench_environment
 from .measured import (
     COLD_KINDS,
@@ -199,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="markdown output (default bench/RESULTS.md)")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start runs")
     parser.add_argument("--no-leak", action="store_true", help="skip the leak check")
+    parser.add_argument("--no-otel", action="store_true", help="skip the tracing rows")
     parser.add_argument("--no-big", action="store_true", help="skip the 5 MiB configurations")
     parser.add_argument("--only-big", action="store_true", help="only the 5 MiB configurations")
     parser.add_argument(
@@ -256,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"bench server at {server.http}" + (f" and {server.https}" if server.https else ""))
             run.probe(server)
             run.rounds(server)
+            if not args.no_otel and "ours" in run.kinds:
+                run.otel(server, args.quick)
             if not args.no_cold:
                 run.cold_starts(server)
             if p["leak"] and not args.no_leak:
@@ -294,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         date=date,
         elapsed=time.perf_counter() - started,
         tls=tls_text,
+        extra={"otel": run.traced} if run.traced else {},
     )
     report = render(measured)
     out_path.write_text(report)
@@ -312,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             "cold": run.cold,
             "leak": run.leak,
             "eventstream": es,
+            "otel": run.traced,
             "errors": run.errors,
             "skipped": run.skipped,
         }
@@ -334,6 +342,7 @@ class Run:
         self.skipped: dict[str, str] = {}
         self.cold: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.leak: dict[str, dict[str, Any]] = {}
+        self.traced: dict[str, Any] = {}
 
     def _log_done(self, what: str) -> None:
         log(f"{what} done ({time.perf_counter() - self.started:.0f} s)")
@@ -417,6 +426,12 @@ class Run:
                     if err:
                         self.errors[f"cold start {key}"] = err
         self._log_done("cold start")
+
+    def otel(self, server: Server, quick: bool) -> None:
+        """Tracing off vs an SDK tracer (``bench.bench_otel``), HTTP only."""
+        plan = bench_otel.plan(quick)
+        self.traced = bench_otel.measure(server.http, self.envs["http"], plan)
+        self._log_done("tracing")
 
     def leak_check(self, server: Server) -> None:
         for kind in [k for k in OURS if k in self.kinds]:

@@ -48,6 +48,7 @@ LABELS = {
     "transport-aiohttp": "our aiohttp transport alone",
     "proto-httpx": "ours + prototype httpcore2 O(1)-pool transport",
     "proto-aiohttp": "ours + prototype aiohttp transport (trust_env off)",
+    "ours-otel": "ours, traced: SDK tracer + in-memory exporter, SDK meter",
 }
 EXTRA_KINDS = (
     "httpcore2-direct",
@@ -55,6 +56,7 @@ EXTRA_KINDS = (
     "transport-aiohttp",
     "proto-httpx",
     "proto-aiohttp",
+    "ours-otel",
 )
 
 # What a signed InvokeEndpoint request carries; the raw clients send these verbatim (they do
@@ -345,12 +347,55 @@ async def _open_proto(base: str, concurrency: int, engine: str) -> Client:
     return client
 
 
+async def _open_ours_traced(base: str, concurrency: int) -> Client:
+    """Our client with ``otel.instrument()``: every call a span, exported synchronously
+    (``SimpleSpanProcessor``) into an in-memory exporter, and a duration recorded into
+    an SDK meter (``InMemoryMetricReader``). Fresh providers per configuration; the
+    exporter is emptied every 256 calls, as an exporter lets go of what it has sent
+    (a thousand spans kept alive make every garbage collection slower)."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from aiosagemaker_runtime import otel
+
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    otel.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    client = await _open_ours(base, concurrency, "httpx")
+    invoke_client, close_client = client.invoke, client.close
+    calls = 0
+
+    async def invoke(body: bytes) -> int:
+        nonlocal calls
+        calls += 1
+        if not calls % 256:
+            if not exporter.get_finished_spans():
+                raise RuntimeError("ours-otel: no span was exported")
+            exporter.clear()
+        return await invoke_client(body)  # type: ignore[no-any-return]
+
+    async def close() -> None:
+        await close_client()
+        otel.uninstrument()
+        meter_provider.shutdown()
+        tracer_provider.shutdown()
+
+    return Client(invoke, close, raw=client.raw)
+
+
 async def open_kind(kind: str, base: str, concurrency: int) -> Client:
     """Create a client of ``kind`` talking to the server at ``base`` (``http(s)://host:port``)."""
     if kind == "ours":
         return await _open_ours(base, concurrency, "httpx")
     if kind == "ours-aiohttp":
         return await _open_ours(base, concurrency, "aiohttp")
+    if kind == "ours-otel":
+        return await _open_ours_traced(base, concurrency)
     if kind == "aiobotocore":
         return await _open_aiobotocore(base, concurrency)
     if kind == "boto3-threads":
