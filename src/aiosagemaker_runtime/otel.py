@@ -30,8 +30,9 @@ failed or dropped unread) and adds ``aws.sagemaker.stream.parts``,
 to its end), ``closed`` (closed, its loop left or the stream dropped before its end) or
 ``failed``.
 
-The histogram ``rpc.client.call.duration`` (seconds, the span's duration) has the span's
-attributes but the request id, the retry count and the stream's figures.
+The histogram ``rpc.client.call.duration`` (seconds, the span's duration) has the
+attributes ``rpc.system``, ``rpc.service``, ``rpc.method``, ``server.address``,
+``server.port``, ``error.type`` and the endpoint and inference component names.
 
 Never recorded: bodies, custom attributes, session ids, inference ids, credentials,
 headers, error messages (a model error's message quotes the model's output) or any
@@ -69,17 +70,11 @@ _OUTPUT_MEMBERS = {"InvokedProductionVariant": "aws.sagemaker.invoked_production
 #: Services (signing names) whose members these are.
 _SERVICES = frozenset({"sagemaker"})
 
-#: Span attributes the duration histogram leaves out (one value per call, or per stream).
-_NOT_METRIC = frozenset(
-    {
-        "aws.request_id",
-        "http.request.resend_count",
-        "aws.sagemaker.stream.parts",
-        "aws.sagemaker.stream.bytes",
-        "aws.sagemaker.stream.time_to_first_part",
-        "aws.sagemaker.stream.end",
-    }
-)
+#: The duration histogram's attributes besides the operation's: the conventions' for RPC
+#: client durations and what says which model served (recording costs per attribute).
+_ENDPOINT = "aws.sagemaker.endpoint_name"
+_COMPONENT = "aws.sagemaker.inference_component_name"
+_MEASURED = ("server.address", "server.port", _ENDPOINT, _COMPONENT, "error.type")
 #: The conventions' boundaries for RPC durations, extended for long model calls.
 _BUCKETS = (
     *(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0),
@@ -177,6 +172,7 @@ class _Observer:
             )
         self._operations: dict[int, tuple[OperationSpec, _Operation]] = {}
         self._servers: dict[str, tuple[str, int]] = {}
+        self._measured: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def call(self, service: ServiceSpec, operation: OperationSpec) -> _observe.CallObserver:
         try:
@@ -192,6 +188,19 @@ class _Observer:
         except Exception:
             logger.debug("tracing failed to start a span", exc_info=True)
             return _NOT_TRACED
+
+    def measured(self, operation: _Operation, attributes: dict[str, Any]) -> dict[str, Any]:
+        """The duration's attributes of a call with span ``attributes``, made once per
+        combination of values."""
+        key = (operation, *map(attributes.get, _MEASURED))
+        found = self._measured.get(key)
+        if found is None:
+            if len(self._measured) >= 4096:
+                self._measured.clear()
+            found = dict(operation.attributes)
+            found.update((k, v) for k, v in zip(_MEASURED, key[1:], strict=True) if v is not None)
+            self._measured[key] = found
+        return found
 
     def server(self, endpoint: str) -> tuple[str, int]:
         """``(server.address, server.port)`` of an endpoint URL, parsed once."""
@@ -284,9 +293,9 @@ class _Call:
             span.set_status(Status(StatusCode.ERROR))
         span.set_attributes(attributes)
         span.end()
-        measured = dict(self._operation.attributes)
-        measured.update((k, v) for k, v in attributes.items() if k not in _NOT_METRIC)
-        self._observer.duration.record(time.perf_counter() - self._start, measured)
+        observer = self._observer
+        measured = observer.measured(self._operation, attributes)
+        observer.duration.record(time.perf_counter() - self._start, measured)
 
 
 def _read(model: Any, members: tuple[tuple[str, str], ...], into: dict[str, Any]) -> None:
