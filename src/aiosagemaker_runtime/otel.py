@@ -47,8 +47,13 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from opentelemetry import context, metrics, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+try:
+    from opentelemetry import context, metrics, trace
+    from opentelemetry.trace import SpanKind, Status, StatusCode
+except ImportError as error:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "aiosagemaker_runtime.otel needs OpenTelemetry: pip install 'aiosagemaker-runtime[otel]'"
+    ) from error
 
 from . import _observe
 from ._exceptions import SageMakerRuntimeError, ServiceError
@@ -106,7 +111,7 @@ def is_instrumented() -> bool:
     return isinstance(_observe.observer, _Observer)
 
 
-def error_type(error: BaseException) -> str:
+def _error_type(error: BaseException) -> str:
     """The ``error.type`` of ``error``: a service error's code, our exceptions' class
     name, else the class's qualified name."""
     if isinstance(error, ServiceError) and error.code:
@@ -284,7 +289,7 @@ class _Call:
         attributes = self._attributes
         span = self.span
         if error is not None:
-            attributes["error.type"] = error_type(error)
+            attributes["error.type"] = _error_type(error)
             if isinstance(error, ServiceError):
                 if error.status_code is not None:
                     attributes["http.response.status_code"] = error.status_code

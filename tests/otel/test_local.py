@@ -8,7 +8,10 @@ import sys
 import textwrap
 from collections.abc import AsyncIterator
 
+import anyio
+import anyio.abc
 import pytest
+from opentelemetry.trace import StatusCode
 
 from aiosagemaker_runtime import SageMakerRuntimeClient, ValidationError
 from aiosagemaker_runtime.local import LocalConfig, running
@@ -104,3 +107,47 @@ def test_off_imports_nothing_of_opentelemetry() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"loaded": [], "observer": "None"}
+
+
+async def test_cancelled_call(telemetry: Telemetry) -> None:
+    arrived = anyio.Event()
+
+    async def silent(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            await stream.receive()
+            arrived.set()
+            await anyio.sleep_forever()
+
+    async with (
+        await anyio.create_tcp_listener(local_host="127.0.0.1") as listener,
+        anyio.create_task_group() as tasks,
+    ):
+        tasks.start_soon(listener.serve, silent)
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        async with SageMakerRuntimeClient(
+            region_name="us-east-1",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            aws_access_key_id="AKIDLOCAL",
+            aws_secret_access_key="local-secret",
+        ) as client:
+            with anyio.CancelScope() as scope:
+                tasks.start_soon(_cancel_when, arrived, scope)
+                await client.invoke_endpoint(endpoint_name="echo", body=b"x")
+        tasks.cancel_scope.cancel()
+    span = telemetry.span()
+    assert span.status.status_code is StatusCode.ERROR
+    assert attributes(span)["error.type"] in {"asyncio.exceptions.CancelledError", "trio.Cancelled"}
+
+
+async def _cancel_when(event: anyio.Event, scope: anyio.CancelScope) -> None:
+    await event.wait()
+    scope.cancel()
+
+
+def test_without_opentelemetry_the_error_says_what_to_install() -> None:
+    code = "import sys; sys.modules['opentelemetry'] = None\nfrom aiosagemaker_runtime import otel"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode != 0
+    assert "pip install 'aiosagemaker-runtime[otel]'" in done.stderr
