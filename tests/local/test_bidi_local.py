@@ -166,14 +166,16 @@ async def h2_client(url: str, context: ssl.SSLContext | None = None) -> AsyncIte
         client = H2Client(stream, authority, scheme)
         client.conn.initiate_connection()
         await client.flush()
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(client.read_forever)
-            try:
-                yield client
-            finally:
-                tasks.cancel_scope.cancel()
-                for channel in [*client.inboxes.values(), *client.outboxes]:
-                    channel.close()
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(client.read_forever)
+                try:
+                    yield client
+                finally:
+                    tasks.cancel_scope.cancel()
+        finally:  # once the reader has stopped
+            for channel in [*client.inboxes.values(), *client.outboxes]:
+                channel.close()
 
 
 def payload_event(
