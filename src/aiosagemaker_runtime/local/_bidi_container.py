@@ -250,7 +250,14 @@ class ContainerSocket:
 
     async def _write(self, event: Event) -> None:
         async with self._write_lock:
-            if self._broken:
+            # Checked again under the lock: while this task waited for it, the other may
+            # have closed the WebSocket or answered the container's Close.
+            state = self._connection.state
+            closing = isinstance(event, CloseConnection)
+            if self._broken or not (
+                state is ConnectionState.OPEN
+                or (closing and state is ConnectionState.REMOTE_CLOSING)
+            ):
                 return
             data = self._connection.send(event)
             try:
