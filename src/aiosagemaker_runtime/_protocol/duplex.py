@@ -237,7 +237,10 @@ class _Exchange(Generic[OutT]):
             raise pump.error
         try:
             return await self._outputs.__anext__()
-        except Exception:
-            if pump.error is not None:  # the close that followed the input's failure
+        except StopAsyncIteration:
+            # The close that followed the input's failure. An error of the output itself
+            # (an error event) stays the error: the input may have failed only because
+            # that error closed the stream under it.
+            if pump.error is not None:
                 raise pump.error from None
             raise
