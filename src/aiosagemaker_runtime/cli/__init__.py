@@ -1,5 +1,6 @@
 """The ``aiosagemaker-runtime`` command: ``aws sagemaker-runtime`` plus
-``invoke-endpoint-batch`` and ``serve-local``.
+``invoke-endpoint-with-bidirectional-stream``, ``invoke-endpoint-batch`` and
+``serve-local``.
 
 Exit status as the AWS CLI: 0 success, 252 unusable command line or parameters,
 253 missing credentials or region, 255 the service answered with an error or could not
@@ -77,6 +78,7 @@ def _version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (commands, their options and the global options)."""
     from ._batch import add_batch_parser
+    from ._bidi import add_bidi_parser
     from ._invoke import add_invoke_parsers
     from ._serve import add_serve_parser
 
@@ -91,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     add_invoke_parsers(commands, [_global_options(suppress=True)])
+    add_bidi_parser(commands, [_global_options(suppress=True)])
     add_batch_parser(commands, [_global_options(suppress=True)])
     add_serve_parser(commands, [_global_options(suppress=True)])
     return parser
@@ -159,6 +162,10 @@ def _run(args: argparse.Namespace) -> int:
         from ._batch import run_batch
 
         return run_batch(args)
+    if args.command == "invoke-endpoint-with-bidirectional-stream":
+        from ._bidi import run_bidi
+
+        return run_bidi(args)
 
     import anyio
 
