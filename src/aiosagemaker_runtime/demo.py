@@ -3,7 +3,8 @@
 Run it with ``python -m aiosagemaker_runtime.demo``. It needs no AWS account: it
 starts ``aiosagemaker-runtime serve-local`` (with signature checking on, using dummy
 credentials) in front of a tiny "token streaming" model container, calls it through
-``SageMakerRuntimeClient`` and through the command line, and stops everything.
+``SageMakerRuntimeClient`` (and a bidirectional stream through
+``SageMakerRuntimeHTTP2Client``) and through the command line, and stops everything.
 """
 
 from __future__ import annotations
@@ -182,7 +183,9 @@ async def _with_client(url: str) -> None:
             f"last after {total:.2f} s"
         )
 
-    _step(4, "Errors come back as the service sends them")
+    await _bidirectional(url)
+
+    _step(5, "Errors come back as the service sends them")
     async with SageMakerRuntimeClient(
         region_name=REGION,
         endpoint_url=url,
@@ -214,6 +217,36 @@ async def _with_client(url: str) -> None:
             raise RuntimeError("the server accepted a bad signature")
 
 
+async def _bidirectional(url: str) -> None:
+    from . import SageMakerRuntimeHTTP2Client
+
+    _step(4, "A bidirectional stream over HTTP/2 (InvokeEndpointWithBidirectionalStream)")
+    async with SageMakerRuntimeHTTP2Client(
+        region_name=REGION,
+        endpoint_url=url,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    ) as client:
+        stream = await client.invoke_endpoint_with_bidirectional_stream(endpoint_name="demo-echo")
+        _say(
+            "  invoke_endpoint_with_bidirectional_stream(endpoint_name='demo-echo') -> "
+            f"variant={stream.invoked_production_variant!r}"
+        )
+        async with stream:
+            for text in ("Hello,", "are you", "listening?"):
+                await stream.send(text)
+                part = await anext(stream)  # the answer comes while the input is still open
+                _say(
+                    f"  sent {text!r:<13} -> got {(part.bytes or b'').decode()!r} ({part.data_type})"
+                )
+            await stream.end_input()
+            rest = [part async for part in stream]
+        _say(
+            f"  end_input() -> the output ends with it ({len(rest)} parts left); every part "
+            "went out signed, chained from the request's signature"
+        )
+
+
 def _single_attempt() -> Any:
     from . import ClientConfig
 
@@ -221,7 +254,7 @@ def _single_attempt() -> Any:
 
 
 def _cli(url: str, workdir: Path) -> None:
-    _step(5, "The same through the command line (options as `aws sagemaker-runtime`)")
+    _step(6, "The same through the command line (options as `aws sagemaker-runtime`)")
     request = workdir / "request.json"
     request.write_text('{"inputs": "Hello from the CLI"}')
     outfile = workdir / "response.json"
@@ -282,7 +315,7 @@ def main() -> None:
             )
             anyio.run(_with_client, url)
             _cli(url, Path(tmp))
-            _step(6, "Stop the server")
+            _step(7, "Stop the server")
     _say()
     _say(f"Done in {time.monotonic() - began:.1f} s.")
 

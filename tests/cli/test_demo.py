@@ -22,6 +22,7 @@ def test_demo_runs() -> None:
     out = result.stdout
     assert "serving on http://127.0.0.1:" in out
     assert "PayloadPart events" in out
+    assert "sent 'listening?'  -> got 'listening?' (UTF8)" in out  # the bidirectional step
     assert "unknown endpoint -> ValidationError (400)" in out
     assert "wrong secret key -> InvalidSignatureException (403)" in out
     assert out.count("the first words while the model is still thinking") == 2
