@@ -9,7 +9,8 @@
 Like OpenTelemetry's instrumentors (``BotocoreInstrumentor().instrument()``), this is
 one switch for the process: every client, those created before it and those that other
 libraries create included, is traced from the next call on, until :func:`uninstrument`.
-Without it nothing of OpenTelemetry is imported and a call pays one attribute read.
+The package imports nothing of OpenTelemetry unless this module is imported, and while
+tracing is off a call pays one attribute read.
 
 Each call is one ``CLIENT`` span named ``Service.Operation`` (``SageMaker
 Runtime.InvokeEndpoint``, the service id botocore's instrumentation uses too) with the
