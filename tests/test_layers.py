@@ -29,7 +29,7 @@ STAGES = frozenset({"_protocol", "_auth", "_endpoints", "_transports"})
 CORE = {
     "_retry": frozenset(),
     "_observe": STAGES,
-    "_duplex": STAGES,
+    "_duplex": STAGES | {"_observe"},
     "_pipeline": STAGES | {"_retry", "_duplex", "_observe"},
     "_client": STAGES | {"_retry", "_pipeline"},
 }

@@ -31,6 +31,7 @@ from ._protocol.streams import EventStream
 if TYPE_CHECKING:
     from ._auth.event_signing import EventSigner
     from ._http import HTTPRequest
+    from ._observe import CallObserver
     from ._protocol.event_input import InputEvents
     from ._spec import OperationSpec, ServiceSpec
     from ._transports.base import DuplexExchange, DuplexTransport
@@ -130,9 +131,11 @@ async def open_duplex(
     operation: OperationSpec,
     service: ServiceSpec,
     events: InputEvents,
+    call: CallObserver | None = None,
 ) -> tuple[int, Any]:
     """Open the exchange and wait for the response headers: ``(status, output model)``
-    of a 2xx answer; an error answer is read and raised (the rest-json error)."""
+    of a 2xx answer; an error answer is read and raised (the rest-json error).
+    ``call`` (tracing) hears of the answer and observes the output stream."""
     exchange = await transport.open(request)
     handed_over = False
     try:
@@ -140,8 +143,15 @@ async def open_duplex(
         status = response.status_code
         headers = response.headers
         if 200 <= status < 300:
+            request_id = rest_json.request_id(headers)
+            if call is not None:
+                call.response(status, request_id)
             stream: EventStream[Any] = EventStream(
-                response, operation, service, rest_json.request_id(headers)
+                response,
+                operation,
+                service,
+                request_id,
+                None if call is None else call.stream(),
             )
             output = rest_json.parse_stream_output(operation, status, headers, stream)
             output._sender_ = EventInput(exchange, signer, events)

@@ -223,6 +223,28 @@ class Pipeline:
         afresh, with the event-stream payload marker): nothing of the input is sent
         before the caller has the stream, so every failure up to then may be retried.
         """
+        observer = _observe.observer
+        call = None if observer is None else observer.call(self.service, operation)
+        attempts = [0]  # attempts made, kept up to date for the observer
+        try:
+            output = await self._invoke_duplex(operation, input, params, transport, call, attempts)
+        except BaseException as error:
+            if call is not None:
+                call.end(None, error, attempts[0])
+            raise
+        if call is not None:
+            call.end(output, None, attempts[0])
+        return output
+
+    async def _invoke_duplex(
+        self,
+        operation: OperationSpec,
+        input: Any,
+        params: Mapping[str, Any],
+        transport: DuplexTransport,
+        call: _observe.CallObserver | None,
+        attempts: list[int],
+    ) -> Any:
         from ._auth.event_signing import sign_event_stream_request
         from ._duplex import open_duplex
         from ._protocol.event_input import input_events
@@ -231,6 +253,8 @@ class Pipeline:
         region, endpoint = self.region, self.endpoint
         if region is None or endpoint is None:
             region, endpoint = await self.resolve()
+        if call is not None:
+            call.request(model, region, endpoint)
         if model is not None:
             model = await rest_json.prepare_input(operation, model)
         request = rest_json.serialize_request(operation, model, endpoint)
@@ -247,6 +271,7 @@ class Pipeline:
         attempt = 1
         while True:
             await retry.before_attempt()
+            attempts[0] = attempt
             credentials = await self.credentials.get()
             attempt_request = HTTPRequest(
                 method, url, [*base_headers, self._attempt_headers[attempt - 1]]
@@ -257,7 +282,7 @@ class Pipeline:
             start = time.perf_counter() if debug else 0.0
             try:
                 status, output = await open_duplex(
-                    transport, attempt_request, signer, operation, self.service, events
+                    transport, attempt_request, signer, operation, self.service, events, call
                 )
             except (ServiceError, TransportError) as error:
                 step = retry.on_error(error, attempt)
