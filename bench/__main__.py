@@ -11,7 +11,9 @@ context (``bench.kinds``). Reported: medians over rounds and medians of per-roun
 ratios (vs aiobotocore; the aiohttp engine also vs raw aiohttp; cold start also vs the
 pydantic floor and raw httpx2), then the targets of issues 6, 17 and 18 with PASS/MISS
 (``bench.targets``), HTTPS first. After the main rounds, what tracing costs
-(``bench.bench_otel``: 1 KiB at c=16 over HTTP, traced and not). Writes
+(``bench.bench_otel``: 1 KiB at c=16 over HTTP, traced and not); at the end, the bulk
+rows of issue 15 (``bench.bulk``: ``invoke_many`` against a plain loop, its memory, its
+adaptive concurrency against an endpoint that throttles; ~2 min). Writes
 ``bench/RESULTS.md`` (``--quick``: ``bench/RESULTS-quick.md``; rendered by
 ``bench.report``) and prints the same markdown.
 """
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import bench_otel
+from . import bulk as bulk_bench
 from .kinds import EXTRA_KINDS, FLOOR, KINDS, bench_environment
 from .measured import (
     COLD_KINDS,
@@ -203,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start runs")
     parser.add_argument("--no-leak", action="store_true", help="skip the leak check")
     parser.add_argument("--no-otel", action="store_true", help="skip the tracing rows")
+    parser.add_argument("--no-bulk", action="store_true", help="skip the bulk rows")
     parser.add_argument("--no-big", action="store_true", help="skip the 5 MiB configurations")
     parser.add_argument("--only-big", action="store_true", help="only the 5 MiB configurations")
     parser.add_argument(
@@ -268,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
                 run.leak_check(server)
     es = eventstream(base_env, args.quick)
     log(f"event stream done ({time.perf_counter() - started:.0f} s)")
+    bulk = None if args.no_bulk else bulk_bench.run(base_env, args.quick)
 
     tls_text = ""
     if tls is not None:
@@ -300,7 +305,10 @@ def main(argv: list[str] | None = None) -> int:
         date=date,
         elapsed=time.perf_counter() - started,
         tls=tls_text,
-        extra={"otel": run.traced} if run.traced else {},
+        extra={
+            **({"otel": run.traced} if run.traced else {}),
+            **({"bulk": bulk} if bulk else {}),
+        },
     )
     report = render(measured)
     out_path.write_text(report)
@@ -319,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
             "cold": run.cold,
             "leak": run.leak,
             "eventstream": es,
+            "bulk": bulk,
             "otel": run.traced,
             "errors": run.errors,
             "skipped": run.skipped,

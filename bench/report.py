@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import bench_otel
+from . import bulk as bulk_bench
 from .kinds import FLOOR, LABELS
 from .measured import (
     COLD_KINDS,
@@ -88,7 +89,7 @@ class Report:
 def render(m: Measured) -> str:
     rep = Report()
     _header(rep, m)
-    rep.add("## Targets (issues 6, 17 and 18)", "")
+    rep.add("## Targets (issues 6, 15, 17 and 18)", "")
     rep.add(
         "HTTPS rows first: every call to the real service is HTTPS. Issue 18 set the "
         "1 KiB and cold-start limits for both schemes and the 1.05x parity tolerance of "
@@ -102,6 +103,8 @@ def render(m: Measured) -> str:
     _leak(rep, m)
     if "otel" in m.extra:
         rep.add(*bench_otel.section(m.extra["otel"]))
+    if "bulk" in m.extra:
+        rep.add(*bulk_bench.section(m.extra["bulk"]))
     if m.errors:
         rep.add("## Errors", "")
         for what, err in m.errors.items():

@@ -1,4 +1,4 @@
-"""The targets (issues 6, 17 and 18) and their verdicts, HTTPS rows first.
+"""The targets (issues 6, 15, 17 and 18) and their verdicts, HTTPS rows first.
 
 Issue 18 set, over HTTPS and HTTP alike (medians of per-round ratios, same run): the
 default engine <= 0.5x aiobotocore and the aiohttp engine <= 1.3x raw aiohttp at
@@ -6,12 +6,14 @@ c=1, 16 and 128 (1 KiB); cold start <= 0.5x aiobotocore over HTTPS, <= 0.45x ove
 HTTP, and <= 1.1x the pydantic floor (the reference that replaced raw httpx2); the
 rows at parity by construction (5 MiB, peak RSS) pass at <= 1.05x aiobotocore. Issue
 6's other targets stand (aiohttp engine <= 0.4x aiobotocore, p99 at c=128 <= 2x).
-Issue 17's tracing rows come from ``bench.bench_otel``.
+Issue 17's tracing rows come from ``bench.bench_otel``, issue 15's bulk rows from
+``bench.bulk``.
 """
 
 from __future__ import annotations
 
 from . import bench_otel
+from . import bulk as bulk_bench
 from .kinds import FLOOR
 from .measured import (
     CONCURRENCIES,
@@ -74,6 +76,7 @@ def target_rows(m: Measured) -> list[list[str]]:
     _other_rows(out, m)
     for name, value, limit, shown, issue in bench_otel.target_rows(m):
         out.target(name, value, limit, shown, issue)
+    out.rows.extend(bulk_bench.target_rows(m.extra.get("bulk"), m.quick))
     return out.rows
 
 
