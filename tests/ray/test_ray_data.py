@@ -32,11 +32,13 @@ def ray_instance() -> Iterator[None]:
         env.setenv("AWS_EC2_METADATA_DISABLED", "true")
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     context = ray.data.DataContext.get_current()
+    saved = context.enable_progress_bars, context.execution_options.preserve_order
     context.enable_progress_bars = False
     context.execution_options.preserve_order = True
     try:
         yield
     finally:
+        context.enable_progress_bars, context.execution_options.preserve_order = saved
         ray.shutdown()
 
 
