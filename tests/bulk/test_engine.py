@@ -136,6 +136,28 @@ async def test_throttled_requests_come_back_and_the_limit_comes_down() -> None:
     assert len(snapshots) == 40 and snapshots[-1].succeeded == 40
 
 
+async def test_throttled_requests_go_again_while_the_async_input_waits() -> None:
+    # The input is a channel the test feeds only after seeing results: the reader waits
+    # on it while every request sent so far is throttled down to a limit of one. The
+    # retries must not wait behind the reader (the run deadlocked, and parked workers
+    # spun, when the reader's wait held the only slot).
+    op = Recorder()
+    op.failures = {i: [throttle() for _ in range(6)] for i in range(10)}
+    send, receive = anyio.create_memory_object_stream[dict[str, int]](100)
+    for i in range(10):
+        send.send_nowait({"i": i})
+    seen = []
+    with anyio.fail_after(30):
+        async with invoke_many(op, receive, concurrency=4) as results:
+            async for result in results:
+                seen.append(result)
+                if len(seen) == 10:
+                    send.close()  # only now does the input end
+    assert sorted(r.index for r in seen) == list(range(10))
+    assert all(r.ok and r.attempts == 7 for r in seen)
+    assert op.max_active <= 4
+
+
 async def test_fixed_concurrency_still_retries_throttled_requests() -> None:
     op = Recorder()
     op.failures = {1: [throttle()]}

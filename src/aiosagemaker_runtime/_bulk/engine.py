@@ -234,11 +234,17 @@ class BulkInvocation(Generic[T]):
 
     def _claim(self) -> _Job | None:
         """A job this worker may start now, without waiting (its slot counted)."""
-        if self._in_flight + self._reading >= self._limit.current:
+        limit = self._limit.current
+        if self._in_flight >= limit:
             return None
         waiting = self._waiting
+        # A due retry does not wait for the async input's reader: the reader may wait
+        # for input for ever (a queue, a slow pipe), and at a limit of one it would hold
+        # the only slot while every throttled request waits behind it.
         if waiting and waiting[0][0] <= anyio.current_time():
             job = heapq.heappop(waiting)[2]
+        elif self._in_flight + self._reading >= limit:
+            return None
         elif self._sync_source is not None and not self._exhausted and self._window_open():
             try:
                 request = next(self._sync_source)
@@ -282,6 +288,10 @@ class BulkInvocation(Generic[T]):
             self._check_over()
         job = _Job(self._read, request)
         self._read += 1
+        if self._in_flight >= self._limit.current:
+            # a retry took the slot while this read waited: the request queues, due now
+            heapq.heappush(self._waiting, (anyio.current_time(), next(self._sequence), job))
+            return None
         self._in_flight += 1
         return job
 
@@ -298,10 +308,10 @@ class BulkInvocation(Generic[T]):
         return self._read - self._handed < self._window
 
     def _work_possible(self) -> bool:
+        if self._waiting and self._in_flight < self._limit.current:
+            return True
         if self._in_flight + self._reading >= self._limit.current:
             return False
-        if self._waiting:
-            return True
         return not self._exhausted and not self._reading and self._window_open()
 
     def _over(self) -> bool:
