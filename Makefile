@@ -59,7 +59,7 @@ test-fast: $(STAMP) ## Tests without the slow integration ones
 bench: $(STAMP) ## Benchmarks against aiobotocore, boto3, raw httpx2 and raw aiohttp (writes bench/RESULTS.md)
 	$(PY) -m bench
 
-bench-quick: $(STAMP) ## A short benchmark run (under a minute)
+bench-quick: $(STAMP) ## A short benchmark run (a few minutes)
 	$(PY) -m bench --quick
 
 soak: $(STAMP) ## The long soak test
