@@ -1,5 +1,8 @@
 """The aiohttp engine's own behaviour (asyncio only), beside the shared transport suite.
 
+Requests go out with exactly the headers they were built with, whichever of aiohttp's
+automatic ones (Accept, Accept-Encoding, User-Agent, the body's Content-Type) they carry.
+
 Concurrent first requests: the session and each origin's settings (proxy, TLS) are set
 up once, and the requests waiting for them go on together, so a burst of first calls
 opens its connections at once, as on a session created beforehand.
@@ -19,7 +22,7 @@ from aiosagemaker_runtime._http import HTTPRequest
 from aiosagemaker_runtime._transports import aiohttp_engine
 from aiosagemaker_runtime._transports.aiohttp_engine import AiohttpTransport
 
-from .servers import FaultServer, ok, stall_before_headers
+from .servers import FaultServer, echo, ok, stall_before_headers
 
 pytestmark = pytest.mark.anyio
 
@@ -154,3 +157,31 @@ async def test_aclose_during_the_first_request_leaves_no_session(
         assert transport._session is None
         assert prepare.calls == 1
         assert server.connections == 0
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        [("User-Agent", "ours/1"), ("Content-Type", "application/json")],
+        [("user-agent", "ours/1")],
+        [("CONTENT-TYPE", "text/csv")],
+        [],
+    ],
+    ids=["both", "agent-only", "type-only", "neither"],
+)
+async def test_requests_carry_exactly_their_headers(given: list[tuple[str, str]]) -> None:
+    with FaultServer(echo()) as server:
+        transport = AiohttpTransport(ClientConfig())
+        try:
+            for _ in range(2):  # the first request and a pooled one
+                request = HTTPRequest("POST", server.url + "/x", [*given, ("X-Test", "1")], b"ab")
+                response = await transport.send(request)
+                assert await response.read() == b"ab"
+        finally:
+            await transport.aclose()
+    for received in server.requests:
+        assert sorted(name.lower() for name, _ in received.headers) == sorted(
+            [name.lower() for name, _ in given] + ["content-length", "host", "x-test"]
+        )
+        for name, value in given:
+            assert received.header(name) == value
