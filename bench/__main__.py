@@ -13,7 +13,9 @@ pydantic floor and raw httpx2), then the targets of issues 6, 17 and 18 with PAS
 (``bench.targets``), HTTPS first. After the main rounds, what tracing costs
 (``bench.bench_otel``: 1 KiB at c=16 over HTTP, traced and not); at the end, the bulk
 rows of issue 15 (``bench.bulk``: ``invoke_many`` against a plain loop, its memory, its
-adaptive concurrency against an endpoint that throttles; ~2 min). Writes
+adaptive concurrency against an endpoint that throttles; ~2 min), then the
+bidirectional-stream rows of issue 16 (``bench.bench_bidi``: an echo exchange of 1,000
+parts of 1 KiB against serve-local over h2c, ours vs a raw h2 client). Writes
 ``bench/RESULTS.md`` (``--quick``: ``bench/RESULTS-quick.md``; rendered by
 ``bench.report``) and prints the same markdown.
 """
@@ -33,7 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import bench_otel
+from . import bench_bidi, bench_otel
 from . import bulk as bulk_bench
 from .kinds import EXTRA_KINDS, FLOOR, KINDS, bench_environment
 from .measured import (
@@ -207,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-leak", action="store_true", help="skip the leak check")
     parser.add_argument("--no-otel", action="store_true", help="skip the tracing rows")
     parser.add_argument("--no-bulk", action="store_true", help="skip the bulk rows")
+    parser.add_argument("--no-bidi", action="store_true", help="skip the bidirectional rows")
     parser.add_argument("--no-big", action="store_true", help="skip the 5 MiB configurations")
     parser.add_argument("--only-big", action="store_true", help="only the 5 MiB configurations")
     parser.add_argument(
@@ -273,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     es = eventstream(base_env, args.quick)
     log(f"event stream done ({time.perf_counter() - started:.0f} s)")
     bulk = None if args.no_bulk else bulk_bench.run(base_env, args.quick)
+    bidi = None if args.no_bidi else bench_bidi.run(base_env, args.quick)
 
     tls_text = ""
     if tls is not None:
@@ -308,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         extra={
             **({"otel": run.traced} if run.traced else {}),
             **({"bulk": bulk} if bulk else {}),
+            **({"bidi": bidi} if bidi else {}),
         },
     )
     report = render(measured)
@@ -328,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             "leak": run.leak,
             "eventstream": es,
             "bulk": bulk,
+            "bidi": bidi,
             "otel": run.traced,
             "errors": run.errors,
             "skipped": run.skipped,

@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import bench_otel
+from . import bench_bidi, bench_otel
 from . import bulk as bulk_bench
 from .kinds import FLOOR, LABELS
 from .measured import (
@@ -105,6 +105,8 @@ def render(m: Measured) -> str:
         rep.add(*bench_otel.section(m.extra["otel"]))
     if "bulk" in m.extra:
         rep.add(*bulk_bench.section(m.extra["bulk"]))
+    if "bidi" in m.extra:
+        rep.add(*bench_bidi.section(m.extra["bidi"]))
     if m.errors:
         rep.add("## Errors", "")
         for what, err in m.errors.items():

@@ -7,12 +7,12 @@ HTTP, and <= 1.1x the pydantic floor (the reference that replaced raw httpx2); t
 rows at parity by construction (5 MiB, peak RSS) pass at <= 1.05x aiobotocore. Issue
 6's other targets stand (aiohttp engine <= 0.4x aiobotocore, p99 at c=128 <= 2x).
 Issue 17's tracing rows come from ``bench.bench_otel``, issue 15's bulk rows from
-``bench.bulk``.
+``bench.bulk``, issue 16's bidirectional-stream rows from ``bench.bench_bidi``.
 """
 
 from __future__ import annotations
 
-from . import bench_otel
+from . import bench_bidi, bench_otel
 from . import bulk as bulk_bench
 from .kinds import FLOOR
 from .measured import (
@@ -38,6 +38,8 @@ AIOHTTP_VS_RAW = 1.3
 AIOHTTP_VS_AIOBOTOCORE = 0.4
 P99_VS_AIOBOTOCORE = 2.0
 PARITY = 1.05  # 5 MiB CPU and peak RSS: at parity by construction, within run-to-run noise
+#: Bidirectional echo, client CPU per part vs a raw h2 client, unsigned (issue 16).
+BIDI_VS_FLOOR = 2.0
 
 HEADER = ("target", "measured", "limit", "result", "issue")
 ENGINE = {"ours": "default engine", "ours-aiohttp": "aiohttp engine"}
@@ -77,6 +79,17 @@ def target_rows(m: Measured) -> list[list[str]]:
     for name, value, limit, shown, issue in bench_otel.target_rows(m):
         out.target(name, value, limit, shown, issue)
     out.rows.extend(bulk_bench.target_rows(m.extra.get("bulk"), m.quick))
+    bidi = m.extra.get("bidi")
+    for mode in bench_bidi.MODES:
+        v = bench_bidi.ratio(bidi, mode) if bidi else float("nan")
+        out.target(
+            f"HTTP/2 (h2c), bidirectional echo, 1,000 parts of 1 KiB, {mode}: client "
+            "CPU/part vs a raw h2 client, unsigned",
+            v,
+            BIDI_VS_FLOOR,
+            fmt_ratio(v) if bidi else "not run",
+            "16",
+        )
     return out.rows
 
 
