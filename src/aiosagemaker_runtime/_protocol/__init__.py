@@ -6,6 +6,8 @@ model, each value read by ``parse_values``) and ``errors`` (error response -> se
 exception) are its halves. ``shapes`` holds the base classes and constraints generated
 models are built from, ``fastinput`` builds plain inputs without pydantic's validator,
 ``eventstream`` is the event-stream frame codec, ``streams`` the response streams handed
-to callers, and ``sse`` re-frames streamed bytes into lines and server-sent events.
+to callers (``stream_events`` says what each message means), ``event_input`` encodes
+input events, ``duplex`` is the output model of a bidirectional stream, and ``sse``
+re-frames streamed bytes into lines and server-sent events.
 Nothing here does network I/O or imports an HTTP engine.
 """
