@@ -30,13 +30,15 @@ def server() -> Iterator[FaultServer]:
         yield running
 
 
-def make_client(url: str) -> SageMakerRuntimeClient:
+def make_client(url: str, backend: str = "httpx") -> SageMakerRuntimeClient:
     return SageMakerRuntimeClient(
         region_name="us-east-1",
         endpoint_url=url,
         aws_access_key_id="AKID",
         aws_secret_access_key="secret",
-        config=ClientConfig(max_attempts=1, connect_timeout=5, read_timeout=5),
+        config=ClientConfig(
+            max_attempts=1, connect_timeout=5, read_timeout=5, http_backend=backend
+        ),
     )
 
 
@@ -45,8 +47,9 @@ async def call(client: SageMakerRuntimeClient) -> bytes:
     return out.body
 
 
-def test_asyncio_run_twice(server: FaultServer) -> None:
-    client = make_client(server.url)
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+def test_asyncio_run_twice(server: FaultServer, backend: str) -> None:
+    client = make_client(server.url, backend)
     assert asyncio.run(call(client)) == b"answer"
     assert asyncio.run(call(client)) == b"answer"  # was: RuntimeError: Event loop is closed
     assert asyncio.run(call(client)) == b"answer"
@@ -75,8 +78,9 @@ def test_same_loop_keeps_its_connection(server: FaultServer) -> None:
     assert server.connections == 1
 
 
-def test_aclose_from_another_loop(server: FaultServer) -> None:
-    client = make_client(server.url)
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+def test_aclose_from_another_loop(server: FaultServer, backend: str) -> None:
+    client = make_client(server.url, backend)
     assert asyncio.run(call(client)) == b"answer"
     asyncio.run(client.aclose())  # the first loop is gone: nothing to await there
     with pytest.raises(RuntimeError, match="closed"):
@@ -125,9 +129,29 @@ def test_content_length_rule_matches_botocore_for_every_rest_json_method() -> No
      ("POST", b"abc", "3"), ("GET", b"abc", "3")],
 )  # fmt: skip
 async def test_content_length_on_the_wire(
-    server: FaultServer, method: str, body: bytes, expected: str | None
+    server: FaultServer, method: str, body: bytes, expected: str | None, anyio_backend: str
 ) -> None:
     transport = HttpxTransport(ClientConfig(connect_timeout=5, read_timeout=5))
+    await _round_trip(transport, server, method, body, expected)
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize(
+    ("method", "body", "expected"),
+    [("GET", b"", None), ("DELETE", b"", "0"), ("POST", b"", "0"), ("POST", b"abc", "3")],
+)
+async def test_content_length_on_the_wire_aiohttp(
+    server: FaultServer, method: str, body: bytes, expected: str | None, anyio_backend: str
+) -> None:
+    from aiosagemaker_runtime._transports.aiohttp_engine import AiohttpTransport
+
+    transport = AiohttpTransport(ClientConfig(connect_timeout=5, read_timeout=5))
+    await _round_trip(transport, server, method, body, expected)
+
+
+async def _round_trip(
+    transport: Any, server: FaultServer, method: str, body: bytes, expected: str | None
+) -> None:
     try:
         response = await transport.send(HTTPRequest(method, server.url + "/x", [], body))
         if method != "HEAD":

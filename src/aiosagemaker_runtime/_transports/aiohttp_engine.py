@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from asyncio import _get_running_loop
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -23,7 +24,7 @@ import anyio.to_thread
 from .._config import ClientConfig
 from .._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from .._http import HTTPRequest
-from .base import fold_headers, safe_error_detail
+from .base import BODILESS_METHODS, fold_headers, safe_error_detail
 from .bodies import LARGE_BODY, large_body
 from .tls import ssl_context_from_env
 
@@ -270,6 +271,8 @@ class AiohttpTransport:
             raise ImportError(_INSTALL_HINT)
         self._config = config
         self._session: Any = None
+        #: The event loop of the session (see :meth:`_start`).
+        self._loop: Any = None
         #: Per origin: (proxy URL, proxy auth, ``ssl=`` argument of its requests).
         self._origins: dict[str, tuple[Any, Any, Any]] = {}
         #: Per request URL: its parsed form and its origin's settings (see _target).
@@ -303,6 +306,13 @@ class AiohttpTransport:
                 "http_backend='aiohttp' runs only under asyncio; under trio use the "
                 "default http_backend='httpx'"
             ) from None
+        loop = _get_running_loop()
+        if self._session is not None and self._loop is not loop and not self._closed:
+            # A session left by a finished event loop (asyncio.run twice, pytest's
+            # per-test loops): its connections are dropped, never reused.
+            session, self._session, self._starting = self._session, None, None
+            self._tls_lock = anyio.Lock()
+            _abandon(session)
         while True:
             if self._closed:
                 raise RuntimeError("the client has been closed")
@@ -318,6 +328,7 @@ class AiohttpTransport:
             if self._closed:
                 raise RuntimeError("the client has been closed")
             self._session = self._new_session()
+            self._loop = loop
             return self._session
         finally:
             self._starting = None
@@ -350,7 +361,7 @@ class AiohttpTransport:
     async def send(self, request: HTTPRequest) -> AiohttpResponse:
         """Send ``request`` as built (the URL is used as already percent-encoded)."""
         session = self._session
-        if session is None or self._closed:
+        if session is None or self._closed or self._loop is not _get_running_loop():
             session = await self._start()
         url = request.url
         target = self._targets.get(url)
@@ -359,7 +370,9 @@ class AiohttpTransport:
         body: Any = request.body
         headers = request.headers
         size = body.nbytes if isinstance(body, memoryview) else len(body)
-        if size >= LARGE_BODY and (not isinstance(body, memoryview) or body.c_contiguous):
+        if not size and request.method in BODILESS_METHODS:
+            body = None  # no Content-Length, as botocore sends a bodiless GET
+        elif size >= LARGE_BODY and (not isinstance(body, memoryview) or body.c_contiguous):
             body = _slices(body)
             headers = [*headers, ("Content-Length", str(size))]
         try:
@@ -449,6 +462,26 @@ class AiohttpTransport:
             return
         self._closed = True
         session, self._session = self._session, None
-        if session is not None:
+        if session is not None and self._loop is not _get_running_loop():
+            _abandon(session)  # its event loop is gone: nothing to await there
+        elif session is not None:
             with anyio.CancelScope(shield=True):
                 await session.close()
+
+
+def _abandon(session: Any) -> None:
+    """Drop a session whose event loop has finished: close its sockets directly."""
+    connector = session.connector
+    try:
+        pooled = list(connector._conns.values())
+        connector._conns.clear()
+        connector._closed = True
+    except AttributeError:  # another aiohttp layout: leave it to the garbage collector
+        return
+    for connections in pooled:
+        for protocol, _ in connections:
+            transport = getattr(protocol, "transport", None)
+            sock = None if transport is None else transport.get_extra_info("socket")
+            raw = getattr(sock, "_sock", sock)  # asyncio's TransportSocket wraps it
+            if raw is not None:
+                raw.close()
