@@ -24,7 +24,7 @@ import anyio.to_thread
 from .._config import ClientConfig
 from .._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from .._http import HTTPRequest
-from .base import BODILESS_METHODS, fold_headers, safe_error_detail
+from .base import BODILESS_METHODS, close_socket_now, fold_headers, safe_error_detail
 from .bodies import LARGE_BODY, large_body
 from .tls import ssl_context_from_env
 
@@ -481,7 +481,4 @@ def _abandon(session: Any) -> None:
     for connections in pooled:
         for protocol, _ in connections:
             transport = getattr(protocol, "transport", None)
-            sock = None if transport is None else transport.get_extra_info("socket")
-            raw = getattr(sock, "_sock", sock)  # asyncio's TransportSocket wraps it
-            if raw is not None:
-                raw.close()
+            close_socket_now(None if transport is None else transport.get_extra_info("socket"))

@@ -19,6 +19,7 @@ __all__ = [
     "DuplexExchange",
     "DuplexTransport",
     "Transport",
+    "close_socket_now",
     "content_length",
     "fold_headers",
     "safe_error_detail",
@@ -114,6 +115,15 @@ def content_length(method: str, length: int) -> str | None:
     if length == 0 and method in BODILESS_METHODS:
         return None
     return str(length)
+
+
+def close_socket_now(sock: object) -> None:
+    """Close a connection's socket without its event loop (the loop that opened it is
+    gone). asyncio hands out a TransportSocket, which has no ``close()``: the socket
+    is inside it."""
+    raw = getattr(sock, "_sock", sock)
+    if raw is not None:
+        raw.close()  # type: ignore[attr-defined]
 
 
 def fold_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:

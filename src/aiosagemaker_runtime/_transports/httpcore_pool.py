@@ -30,7 +30,7 @@ import anyio.abc
 import anyio.to_thread
 
 from .._http import HTTPRequest
-from .base import BODILESS_METHODS, fold_headers
+from .base import BODILESS_METHODS, close_socket_now, fold_headers
 from .bodies import LARGE_BODY, LARGE_READ, large_body
 from .httpx_errors import translate_error
 from .tls import ssl_context_from_env
@@ -400,10 +400,7 @@ def close_socket(conn: Any) -> None:
         sock = stream.get_extra_info("socket")
     except Exception:  # a connection that never connected, or another httpcore2 layout
         return
-    # asyncio hands out a TransportSocket, which has no close(): the socket is inside
-    raw = getattr(sock, "_sock", sock)
-    if raw is not None:
-        raw.close()
+    close_socket_now(sock)
 
 
 # Request framing, shared with the engine's path through an httpx client.
