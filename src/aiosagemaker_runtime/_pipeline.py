@@ -143,22 +143,32 @@ class Pipeline:
             self.region, self.endpoint = region, endpoint
         return region, endpoint
 
+    async def _request(
+        self,
+        operation: OperationSpec,
+        input: Any,
+        params: Mapping[str, Any],
+        call: _observe.CallObserver | None,
+    ) -> tuple[str, HTTPRequest]:
+        """The validated input serialized for its endpoint, once per call (not per
+        attempt): ``(region, request)``, the request not yet signed."""
+        model = build_input(operation, input, params)
+        region, endpoint = self.region, self.endpoint
+        if region is None or endpoint is None:
+            region, endpoint = await self.resolve()
+        if call is not None:
+            call.request(model, region, endpoint)
+        if model is not None:
+            model = await rest_json.prepare_input(operation, model)
+        return region, rest_json.serialize_request(operation, model, endpoint)
+
     async def invoke(self, operation: OperationSpec, input: Any, params: Mapping[str, Any]) -> Any:
         """Run one call; returns the output model (or ``None``) or raises."""
         observer = _observe.observer
         call = None if observer is None else observer.call(self.service, operation)
         attempt = 0
         try:
-            model = build_input(operation, input, params)
-            region = self.region
-            endpoint = self.endpoint
-            if region is None or endpoint is None:
-                region, endpoint = await self.resolve()
-            if call is not None:
-                call.request(model, region, endpoint)
-            if model is not None:
-                model = await rest_json.prepare_input(operation, model)
-            request = rest_json.serialize_request(operation, model, endpoint)
+            region, request = await self._request(operation, input, params, call)
             body = request.body
             sha256 = payload_sha256(body)
             base_headers = request.headers
@@ -249,15 +259,7 @@ class Pipeline:
         from ._duplex import open_duplex
         from ._protocol.event_input import input_events
 
-        model = build_input(operation, input, params)
-        region, endpoint = self.region, self.endpoint
-        if region is None or endpoint is None:
-            region, endpoint = await self.resolve()
-        if call is not None:
-            call.request(model, region, endpoint)
-        if model is not None:
-            model = await rest_json.prepare_input(operation, model)
-        request = rest_json.serialize_request(operation, model, endpoint)
+        region, request = await self._request(operation, input, params, call)
         shape = operation.shapes[operation.input]
         union = next(m.target for m in shape.members if m.attr == operation.event_stream_input)
         events = input_events(operation.shapes, union)
