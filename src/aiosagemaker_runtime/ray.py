@@ -62,8 +62,8 @@ from typing import Any
 import numpy as np
 
 from . import ClientConfig, CredentialsError, ParamValidationError, SageMakerRuntimeClient
+from ._bulk.fields import MalformedRecord, decode_body, error_fields
 from .bulk import DEFAULT_CONCURRENCY, DEFAULT_MAX_THROTTLE_RETRIES, BulkResult, invoke_many
-from .cli._batch_io import MalformedRecord, _decode, error_fields
 
 __all__ = ["OUTPUT_COLUMNS", "EndpointInvoker"]
 
@@ -432,5 +432,5 @@ def _with_outputs(
 def _answer(body: bytes, content_type: str | None, decode: bool) -> Any:
     if not decode:
         return body
-    key, value = _decode(body, content_type)
+    key, value = decode_body(body, content_type)
     return body if key == "body_base64" else value

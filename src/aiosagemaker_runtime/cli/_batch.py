@@ -18,10 +18,10 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
+from .._bulk.fields import MalformedRecord
 from ._batch_io import (
     Done,
     Latencies,
-    MalformedRecord,
     Output,
     OutputError,
     Record,

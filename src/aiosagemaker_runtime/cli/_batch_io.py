@@ -12,7 +12,6 @@ leaves whole lines, at most the last one torn, which ``--resume`` cuts off.
 
 from __future__ import annotations
 
-import base64
 import bisect
 import json
 import math
@@ -23,13 +22,12 @@ from typing import Any
 
 import anyio.to_thread
 
-from .._exceptions import ParamValidationError, ServiceError
+from .._bulk.fields import decode_body, error_fields
 from ._options import members_for
 
 __all__ = [
     "Done",
     "Latencies",
-    "MalformedRecord",
     "Output",
     "OutputError",
     "Record",
@@ -40,12 +38,6 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 20
-
-
-class MalformedRecord(Exception):
-    """An input line that cannot become a request; its result is this error."""
-
-    code = "MalformedRecord"
 
 
 class OutputError(Exception):
@@ -126,40 +118,13 @@ async def input_lines(fd: int) -> AsyncIterator[bytes]:
         yield pending
 
 
-def _decode(body: bytes, content_type: str | None) -> tuple[str, Any]:
-    """``("body", JSON value or text)``, or ``("body_base64", text)`` when not UTF-8."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return "body_base64", base64.b64encode(body).decode("ascii")
-    media = (content_type or "").partition(";")[0].strip().lower()
-    if media == "application/json" or media.endswith("+json"):
-        try:
-            return "body", json.loads(text)
-        except ValueError:
-            pass
-    return "body", text
-
-
-def error_fields(error: BaseException) -> dict[str, Any]:
-    """``code``, ``message`` and ``status_code`` of a record's error."""
-    if isinstance(error, ServiceError):
-        code = error.code or (str(error.status_code) if error.status_code else "Unknown")
-        return {"code": code, "message": error.message, "status_code": error.status_code}
-    if isinstance(error, MalformedRecord):
-        return {"code": MalformedRecord.code, "message": str(error), "status_code": None}
-    if isinstance(error, ParamValidationError):
-        return {"code": "ParamValidationError", "message": str(error), "status_code": None}
-    return {"code": type(error).__name__, "message": str(error), "status_code": None}
-
-
 def result_line(index: int, output: Any, error: BaseException | None) -> bytes:
     """One output line (with its newline) for a record."""
     data: dict[str, Any] = {"index": index}
     if error is not None:
         data["error"] = error_fields(error)
     else:
-        key, value = _decode(output.body, output.content_type)
+        key, value = decode_body(output.body, output.content_type)
         data[key] = value
         data["content_type"] = output.content_type
         data["invoked_production_variant"] = output.invoked_production_variant
