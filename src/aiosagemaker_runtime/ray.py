@@ -265,8 +265,9 @@ class _Tick(Exception):
     """Not a record: lets the run's input reader go (see ``_Runner._requests``)."""
 
 
-#: How long the run's input reader waits for a new record while records of this actor
-#: are still in flight or waiting to be sent again, before it hands over a tick.
+#: How long the input reader of a run of concurrency one waits for a new record while
+#: records of this actor are still in flight or waiting to be sent again, before it
+#: hands over a tick.
 TICK = 0.025
 _TICKS = _Batch(0)
 _TICK_ITEM = _Item(_TICKS, 0, {}, None)
@@ -282,6 +283,7 @@ class _Runner:
         self.queue: asyncio.Queue[_Item] = asyncio.Queue()
         self.waiting: set[_Batch] = set()
         self.outstanding = 0  # records submitted without a result yet
+        self.ticks = options["concurrency"] == 1  # see _requests
         self.broken: BaseException | None = None
         self.task = self.loop.create_task(self._run(options))
 
@@ -309,13 +311,18 @@ class _Runner:
                 raise error
 
     async def _requests(self) -> AsyncIterator[_Item]:
-        # The run's reader of an async input holds a call slot while it waits for the
-        # next request, so with the limit cut to one call by throttling, records waiting
-        # to be sent again would never start while it waits for a batch that may never
-        # come. While this actor's records are outstanding it therefore waits at most
-        # TICK and then hands over a tick: a call that fails at once (not throttling,
-        # so the limit stays), whose result is dropped, and which frees the slot.
         queue = self.queue
+        if not self.ticks:
+            # The run's other workers send the records due again while one of them
+            # waits here for the next batch.
+            while True:
+                yield await queue.get()
+        # At a concurrency of one the run's only worker is the one waiting here, so
+        # records waiting to be sent again (throttled, or after a transient error)
+        # would never go while it waits for a batch that may never come. While this
+        # actor's records are outstanding it therefore waits at most TICK and then
+        # hands over a tick: a call that fails at once (not throttling, so the limit
+        # stays), whose result is dropped, and which lets the worker send them.
         while True:
             if not self.outstanding or not queue.empty():
                 yield await queue.get()

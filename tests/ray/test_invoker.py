@@ -96,13 +96,15 @@ async def test_throttling_is_absorbed(served: Served, model: Model) -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("concurrency", [4, 1])
 async def test_records_throttled_down_to_one_call_still_go_again(
-    served: Served, model: Model
+    served: Served, model: Model, concurrency: int
 ) -> None:
     """Another caller holds the only call of ``one``: the actor's calls are throttled
     until the limit is one call, with the batch's records all read and the run waiting
     for the actor's next batch. They still go again (the other call ends after eight
-    throttles) rather than wait for a batch that does not come."""
+    throttles) rather than wait for a batch that does not come; with a concurrency of
+    one too, where the run's one worker is the one waiting for that batch."""
     state = model.state
     state.hold = lambda body: body.get("i") == 1000
 
@@ -112,7 +114,7 @@ async def test_records_throttled_down_to_one_call_still_go_again(
         state.gate.set()
 
     threading.Thread(target=release_after_eight_throttles, daemon=True).start()
-    invoker = EndpointInvoker("one", "record", concurrency=4, **served.client())
+    invoker = EndpointInvoker("one", "record", concurrency=concurrency, **served.client())
     try:
         async with httpx2.AsyncClient() as http, anyio.create_task_group() as tasks:
             url = f"{served.url}/endpoints/one/invocations"
