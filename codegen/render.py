@@ -265,6 +265,8 @@ def _client(pkg: ir.GeneratedPackage, source: str) -> str:
             out.append(f"    {param.attr}: {annotation}\n")
     out.append(f"\n\nclass {pkg.client_class}(BaseClient):\n    {_doc(pkg.client_doc, 4)}\n\n")
     out.append("    _service_: ClassVar[ServiceSpec] = SERVICE\n")
+    if pkg.methods and all(m.duplex for m in pkg.methods):
+        out.append("    _duplex_only_: ClassVar[bool] = True\n")
     for m in pkg.methods:
         result = m.output_class or "None"
         args = "input, params" if m.params_name else "None, {}"

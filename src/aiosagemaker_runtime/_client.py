@@ -14,11 +14,16 @@
 
 Creating a client takes milliseconds and does no I/O: credentials, region, endpoint
 and the HTTP engine are set up on the first call, off the event loop where that
-means reading files.
+means reading files. The one thing started at creation is the TLS context of an
+``https`` endpoint, built in a background thread (:func:`_prefetch_tls`) so that
+loading the CA bundle overlaps the first call's other work instead of following it;
+the caller does no I/O.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,11 +31,13 @@ from typing_extensions import Self
 
 from ._auth.credentials import CredentialResolver
 from ._config import ClientConfig
+from ._endpoints.configured import configured_endpoint_url
 from ._exceptions import ParamValidationError
 from ._pipeline import Pipeline
 from ._spec import OperationSpec, ServiceSpec
 from ._transports.base import DuplexTransport, Transport
-from ._transports.httpx_engine import HttpxTransport
+from ._transports.httpx_engine import HttpxTransport, _environment_has_proxies
+from ._transports.tls import Default, prefetch
 
 if TYPE_CHECKING:
     from ._protocol.shapes import Shape
@@ -57,6 +64,9 @@ class BaseClient:
     """
 
     _service_: ClassVar[ServiceSpec]
+    #: Every operation has an input event stream (sent on the HTTP/2 engine, which
+    #: builds its own TLS context): no context is prefetched for the HTTP/1.1 engine.
+    _duplex_only_: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -72,14 +82,16 @@ class BaseClient:
     ) -> None:
         self._config = config = config if config is not None else ClientConfig()
         transport: Transport
-        if config.http_backend == "aiohttp":
-            if http_client is not None:
-                raise ParamValidationError(
-                    "http_client is an httpx client; it cannot be combined with "
-                    "http_backend='aiohttp'",
-                    member="http_client",
-                    constraint="type",
-                )
+        aiohttp = config.http_backend == "aiohttp"
+        if aiohttp and http_client is not None:
+            raise ParamValidationError(
+                "http_client is an httpx client; it cannot be combined with http_backend='aiohttp'",
+                member="http_client",
+                constraint="type",
+            )
+        if http_client is None and not self._duplex_only_:
+            _prefetch_tls(self._service_, aiohttp, endpoint_url, profile_name)
+        if aiohttp:
             from ._transports.aiohttp_engine import AiohttpTransport
 
             transport = AiohttpTransport(config)
@@ -147,3 +159,42 @@ class BaseClient:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} region={self._pipeline.region!r}>"
+
+
+def _is_https(url: str) -> bool:
+    return url[:6].lower() == "https:"
+
+
+def _tls_needed(
+    service: ServiceSpec, aiohttp: bool, endpoint_url: str | None, profile_name: str | None
+) -> bool:
+    """Whether the engine's first connection will want the prefetched context.
+
+    Not when the default engine sends through an ``httpx2.AsyncClient`` (proxies in the
+    environment: it makes its own context). Without an ``endpoint_url``: the endpoint
+    configured in the environment or the config file (read here, blocking, and not
+    kept: the first call reads it as it is then), else one from the rule set (always
+    ``https``). Errors are left for the first call to raise.
+    """
+    if not aiohttp and _environment_has_proxies():
+        return False
+    url = endpoint_url or configured_endpoint_url(service, profile_name, remember=False)
+    return url is None or _is_https(url)
+
+
+def _prefetch_tls(
+    service: ServiceSpec, aiohttp: bool, endpoint_url: str | None, profile_name: str | None
+) -> None:
+    """Start building the TLS context the client's engine will use when its endpoint is
+    ``https`` (never for ``http``): :func:`~._transports.tls.prefetch`.
+
+    The default engine's context is ``AWS_CA_BUNDLE``'s, else httpcore2's; aiohttp's is
+    ``AWS_CA_BUNDLE``'s, else its own (made when aiohttp is imported: nothing to build).
+    The rest of the decision (:func:`_tls_needed`) is taken in the background thread.
+    """
+    if aiohttp and not os.environ.get("AWS_CA_BUNDLE"):
+        return
+    if endpoint_url and not _is_https(endpoint_url):
+        return
+    default: Default = None if aiohttp else "httpcore2"
+    prefetch(default, functools.partial(_tls_needed, service, aiohttp, endpoint_url, profile_name))

@@ -4,8 +4,10 @@ Loading a CA bundle costs tens of milliseconds: a client of a plain ``http`` end
 (e.g. a local one) never builds a context, and an ``https`` client builds it once, on
 its first connection, however many first requests arrive at the same time.
 
-The builders are replaced by counting wrappers: ``ssl_context_from_env`` in each
-transport module and ``httpcore2.default_ssl_context`` (the default engine's fallback).
+The builders are replaced by counting wrappers: ``ssl_context_from_env`` in
+:mod:`~aiosagemaker_runtime._transports.tls` (which both engines build through) and
+``httpcore2.default_ssl_context`` (the default engine's fallback). These transports
+are made without a client, so nothing is prefetched (see test_tls_prefetch.py).
 The default engine runs under asyncio and trio, aiohttp under asyncio only.
 """
 
@@ -23,8 +25,7 @@ import pytest
 
 from aiosagemaker_runtime import EndpointConnectionError
 from aiosagemaker_runtime._http import HTTPRequest
-from aiosagemaker_runtime._transports import aiohttp_engine as _aiohttp_transport
-from aiosagemaker_runtime._transports import httpcore_pool as _transport
+from aiosagemaker_runtime._transports import tls as _tls
 from aiosagemaker_runtime._transports.base import Transport
 
 from . import test_transports
@@ -75,10 +76,9 @@ class Builds:
 @pytest.fixture
 def builds(monkeypatch: pytest.MonkeyPatch) -> Builds:
     counter = Builds()
-    from_env = _transport.ssl_context_from_env
-    counted_from_env = counter.wrap("ssl_context_from_env", from_env)
-    monkeypatch.setattr(_transport, "ssl_context_from_env", counted_from_env)
-    monkeypatch.setattr(_aiohttp_transport, "ssl_context_from_env", counted_from_env)
+    _tls._pending.clear()  # a build prefetched by an earlier test's client
+    from_env = counter.wrap("ssl_context_from_env", _tls.ssl_context_from_env)
+    monkeypatch.setattr(_tls, "ssl_context_from_env", from_env)
     monkeypatch.setattr(
         httpcore2,
         "default_ssl_context",

@@ -61,7 +61,7 @@ def shared_config_loaded(profile_name: str | None) -> bool:
     return bool(_env_ignore()) or _key(profile_name) in _loaded
 
 
-def _load(profile_name: str | None) -> _SharedConfig:
+def _load(profile_name: str | None, remember: bool = True) -> _SharedConfig:
     key = _key(profile_name)
     config = _loaded.get(key)
     if config is not None:
@@ -94,8 +94,9 @@ def _load(profile_name: str | None) -> _SharedConfig:
                     constraint="services",
                 )
         config = _SharedConfig(scoped, services)
-    with _lock:
-        _loaded[key] = config
+    if remember:
+        with _lock:
+            _loaded[key] = config
     return config
 
 
@@ -121,15 +122,19 @@ def _from_env(service: ServiceSpec) -> str | None:
     return None
 
 
-def configured_endpoint_url(service: ServiceSpec, profile_name: str | None) -> str | None:
+def configured_endpoint_url(
+    service: ServiceSpec, profile_name: str | None, remember: bool = True
+) -> str | None:
     """The endpoint URL configured for ``service`` by the environment or the config file.
 
-    Reads the config file on the first call for a (profile, file): blocking.
+    Reads the config file on the first call for a (profile, file): blocking. With
+    ``remember=False`` a file read is not kept for the next calls (a look ahead that
+    must not fix what the client's first call will read).
     """
     ignore = _env_ignore()
     if ignore:
         return None
-    config = _EMPTY if ignore is False and _from_env(service) else _load(profile_name)
+    config = _EMPTY if ignore is False and _from_env(service) else _load(profile_name, remember)
     if ignore is None and _true(config.profile.get("ignore_configured_endpoint_urls")):
         return None
     from_env = _from_env(service)

@@ -30,6 +30,7 @@ class SageMakerRuntimeHTTP2Client(BaseClient):
     """Async client for Amazon SageMaker Runtime HTTP2."""
 
     _service_: ClassVar[ServiceSpec] = SERVICE
+    _duplex_only_: ClassVar[bool] = True
 
     @overload
     async def invoke_endpoint_with_bidirectional_stream(

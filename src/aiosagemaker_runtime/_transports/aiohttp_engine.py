@@ -26,7 +26,7 @@ from .._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTime
 from .._http import HTTPRequest
 from .base import BODILESS_METHODS, close_socket_now, fold_headers, safe_error_detail
 from .bodies import LARGE_BODY, large_body
-from .tls import ssl_context_from_env
+from .tls import verifying_context
 
 __all__ = ["AiohttpResponse", "AiohttpTransport", "translate_error"]
 
@@ -444,7 +444,8 @@ class AiohttpTransport:
             looking_up.set()
 
     async def _tls_setting(self) -> Any:
-        """The ``AWS_CA_BUNDLE`` context (else ``True``), built once, by the first caller.
+        """The ``AWS_CA_BUNDLE`` context (else ``True``), built once, by the first caller
+        (or taken from the client's prefetch: :mod:`.tls`).
 
         Stored only when finished: a caller cancelled during the build leaves it unset
         (or set), and the next one builds it or uses it.
@@ -452,7 +453,7 @@ class AiohttpTransport:
         async with self._tls_lock:
             tls = self._tls
             if tls is None:
-                context = await anyio.to_thread.run_sync(ssl_context_from_env)
+                context = await anyio.to_thread.run_sync(verifying_context, None)
                 tls = self._tls = context if context is not None else True
             return tls
 

@@ -33,7 +33,7 @@ from .._http import HTTPRequest
 from .base import BODILESS_METHODS, close_socket_now, fold_headers
 from .bodies import LARGE_BODY, LARGE_READ, large_body
 from .httpx_errors import translate_error
-from .tls import ssl_context_from_env
+from .tls import verifying_context
 
 if TYPE_CHECKING:
     import ssl
@@ -313,7 +313,7 @@ class _DirectPool:
 
     def _build_tls(self) -> ssl.SSLContext:
         """``AWS_CA_BUNDLE``, else httpcore2's (``SSL_CERT_*``, else the system's CAs). Blocking."""
-        context: ssl.SSLContext = ssl_context_from_env() or self._httpcore2.default_ssl_context()
+        context = verifying_context("httpcore2")  # prefetched by the client when https
         return context
 
     async def release(self, conn: Any, key: tuple[bytes, bytes, int | None]) -> None:
