@@ -4,7 +4,9 @@
 ``max_pool_connections``: O(1) per request. httpx2's client layer (URL merging, auth,
 redirects, cookies) and its connection pool (which scans every connection on every
 request and response) cost 0.5-2 ms per request (bench/PROFILE.md, finding 2) and give
-us nothing: requests are built and signed before they reach us.
+us nothing: requests are built and signed before they reach us. Each request goes
+through :mod:`.httpcore_exchange`'s short path on the connection (one write for the head
+and a small body, no per-request locks, traces or response objects of httpcore2).
 
 The TLS context (loading the CA bundle: 30-60 ms) is built, in a worker thread, only
 when the first connection to an ``https`` origin is opened, so a client of a plain
@@ -32,6 +34,7 @@ import anyio.to_thread
 from .._http import HTTPRequest
 from .base import BODILESS_METHODS, close_socket_now, fold_headers
 from .bodies import LARGE_BODY, LARGE_READ, large_body
+from .httpcore_exchange import FastExchange, connection_class, fast_path_enabled
 from .httpx_errors import translate_error
 from .tls import verifying_context
 
@@ -142,8 +145,7 @@ class DirectResponse:
             if self._length >= LARGE_BODY:
                 content = await self._read_past_h11()
             if content is None:
-                chunks = [chunk async for chunk in self._response.stream]
-                content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                content = await self._response.aread()
         except Exception as error:
             mapped = translate_error(error, self._url)
             if mapped is error:
@@ -221,7 +223,7 @@ class DirectResponse:
     async def iter_raw(self) -> AsyncIterator[bytes]:
         """Body chunks as they arrive."""
         try:
-            async for chunk in self._response.stream:
+            async for chunk in self._response.aiter_stream():
                 yield chunk
         except Exception as error:
             mapped = translate_error(error, self._url)
@@ -253,7 +255,9 @@ class _DirectPool:
 
     def __init__(self, httpcore2: Any, limit: int, timeout: dict[str, Any]) -> None:
         self._httpcore2 = httpcore2
-        self._connection = httpcore2.AsyncHTTPConnection
+        self._connection = connection_class(httpcore2)
+        #: httpcore2's HTTP/1.1 connection with the short path (None: not available)
+        self._fast: Any = getattr(self._connection, "fast_class", None)
         self._request = httpcore2.Request
         self._tls: ssl.SSLContext | None = None
         self._tls_lock = anyio.Lock()
@@ -344,6 +348,28 @@ class _DirectPool:
         conn = None
         try:
             conn = await self._checkout(origin, key)
+            method = request.method.encode("ascii")
+            response: Any
+            if self._fast is not None and fast_path_enabled():
+                inner = conn._connection
+                if inner is None:
+                    connect = self._request(
+                        method, parsed, headers=headers, extensions=self._extensions
+                    )
+                    inner = await conn.open(connect)
+                if type(inner) is self._fast:
+                    status, raw = await inner.exchange(
+                        method,
+                        parsed.target,
+                        headers,
+                        body,
+                        length,
+                        self.write_timeout,
+                        self.read_timeout,
+                    )
+                    return DirectResponse(
+                        FastExchange(inner, status, raw, self.read_timeout), conn, key, self, url
+                    )
             content: Any
             if length > _LARGE_WRITE:
                 content = _LargeBody(body, conn, self.write_timeout)
@@ -353,7 +379,7 @@ class _DirectPool:
                 content = _OneChunk(body)  # type: ignore[arg-type]
             response = await conn.handle_async_request(
                 self._request(
-                    request.method.encode("ascii"),
+                    method,
                     parsed,
                     headers=headers,
                     content=content,
