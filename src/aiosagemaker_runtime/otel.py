@@ -43,8 +43,9 @@ for that reason. Trace context is not sent to the service.
 
 from __future__ import annotations
 
+import inspect
 import logging
-import time
+from time import time_ns
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -80,7 +81,10 @@ _SERVICES = frozenset({"sagemaker"})
 #: client durations and what says which model served (recording costs per attribute).
 _ENDPOINT = "aws.sagemaker.endpoint_name"
 _COMPONENT = "aws.sagemaker.inference_component_name"
-_MEASURED = ("server.address", "server.port", _ENDPOINT, _COMPONENT, "error.type")
+_MEASURED = (
+    *("rpc.system", "rpc.service", "rpc.method", "server.address", "server.port"),
+    *(_ENDPOINT, _COMPONENT),
+)
 #: The conventions' boundaries for RPC durations, extended for long model calls.
 _BUCKETS = (
     *(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0),
@@ -88,6 +92,7 @@ _BUCKETS = (
 )
 
 _SUPPRESS = getattr(context, "_SUPPRESS_INSTRUMENTATION_KEY", None)
+_ERROR = Status(StatusCode.ERROR)
 
 
 def instrument(*, tracer_provider: Any = None, meter_provider: Any = None) -> None:
@@ -124,10 +129,10 @@ def _error_type(error: BaseException) -> str:
 
 
 class _Operation:
-    """What is fixed per operation: the span name, its first attributes and the
-    members to read."""
+    """What is fixed per operation: the span name, its first attributes, the members to
+    read and the call targets seen (:class:`_Target`)."""
 
-    __slots__ = ("attributes", "input", "name", "output")
+    __slots__ = ("attributes", "bare", "input", "input_attrs", "name", "output", "targets")
 
     def __init__(self, service: ServiceSpec, operation: OperationSpec) -> None:
         self.name = f"{service.service_id}.{operation.name}"
@@ -138,7 +143,56 @@ class _Operation:
         }
         known = service.signing_name in _SERVICES
         self.input = _members(operation, operation.input, _INPUT_MEMBERS) if known else ()
+        self.input_attrs = tuple(attr for attr, _ in self.input)
         self.output = _members(operation, operation.output, _OUTPUT_MEMBERS) if known else ()
+        #: A call that never got as far as its request (invalid input, no endpoint).
+        self.bare = _Target(self.attributes)
+        self.targets: dict[tuple[Any, ...], _Target] = {}
+
+    def target(self, input: Any, region: str, endpoint: str, server: tuple[str, int]) -> _Target:
+        """The target of a call of ``input`` to ``endpoint``: made once per region,
+        endpoint URL and recorded input values."""
+        if input is not None and self.input_attrs:
+            values = tuple([getattr(input, attr, None) for attr in self.input_attrs])
+        else:
+            values = ()
+        key = (region, endpoint, values)
+        found = self.targets.get(key)
+        if found is None:
+            attributes = dict(self.attributes)
+            attributes["cloud.region"] = region
+            address, port = server
+            if address:
+                attributes["server.address"] = address
+                attributes["server.port"] = port
+            for (_, name), value in zip(self.input, values, strict=False):
+                if isinstance(value, str) and value:
+                    attributes[name] = value
+            if len(self.targets) >= 4096:
+                self.targets.clear()
+            found = self.targets[key] = _Target(attributes)
+        return found
+
+
+class _Target:
+    """What is fixed per operation and call target: the span's attributes at its start
+    and the duration's attributes (one dict per ``error.type``)."""
+
+    __slots__ = ("attributes", "measured", "ok")
+
+    def __init__(self, attributes: dict[str, Any]) -> None:
+        self.attributes = attributes
+        self.ok = {k: attributes[k] for k in _MEASURED if k in attributes}
+        self.measured: dict[str, dict[str, Any]] = {}
+
+    def failed(self, error_type: str) -> dict[str, Any]:
+        """The duration's attributes of a call that failed with ``error_type``."""
+        found = self.measured.get(error_type)
+        if found is None:
+            if len(self.measured) >= 256:
+                self.measured.clear()
+            found = self.measured[error_type] = {**self.ok, "error.type": error_type}
+        return found
 
 
 def _members(
@@ -176,9 +230,14 @@ class _Observer:
             self.duration = meter.create_histogram(
                 "rpc.client.call.duration", unit="s", description=description
             )
+        # opentelemetry-api >= 1.28 takes the context a measurement belongs to (for
+        # exemplars): the call's, also when a stream ends in another context.
+        try:
+            self.with_context = "context" in inspect.signature(self.duration.record).parameters
+        except (TypeError, ValueError):  # pragma: no cover - a histogram without a signature
+            self.with_context = False
         self._operations: dict[int, tuple[OperationSpec, _Operation]] = {}
         self._servers: dict[str, tuple[str, int]] = {}
-        self._measured: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def call(self, service: ServiceSpec, operation: OperationSpec) -> _observe.CallObserver:
         try:
@@ -195,73 +254,79 @@ class _Observer:
             logger.debug("tracing failed to start a span", exc_info=True)
             return _NOT_TRACED
 
-    def measured(self, operation: _Operation, attributes: dict[str, Any]) -> dict[str, Any]:
-        """The duration's attributes of a call with span ``attributes``, made once per
-        combination of values."""
-        key = (operation, *map(attributes.get, _MEASURED))
-        found = self._measured.get(key)
-        if found is None:
-            if len(self._measured) >= 4096:
-                self._measured.clear()
-            found = dict(operation.attributes)
-            found.update((k, v) for k, v in zip(_MEASURED, key[1:], strict=True) if v is not None)
-            self._measured[key] = found
-        return found
-
     def server(self, endpoint: str) -> tuple[str, int]:
         """``(server.address, server.port)`` of an endpoint URL, parsed once."""
         found = self._servers.get(endpoint)
         if found is None:
             parts = urlsplit(endpoint)
             port = parts.port or (443 if parts.scheme == "https" else 80)
+            if len(self._servers) >= 4096:
+                self._servers.clear()
             found = self._servers[endpoint] = (parts.hostname or "", port)
         return found
 
 
 class _Call:
-    """One call's span: current from the call's start to its return, ended then or,
-    for a response stream, when the stream ends."""
+    """One call's span: started (with the call's start time) when the call's target is
+    known, current from then to the call's return, ended then or, for a response
+    stream, when the stream ends."""
 
     __slots__ = (
-        "_attributes",
+        "_context",
         "_ended",
+        "_late",
         "_observer",
         "_operation",
         "_start",
         "_stream",
+        "_target",
         "_token",
         "span",
     )
 
     def __init__(self, observer: _Observer, operation: _Operation) -> None:
+        self._start = time_ns()
         self._observer = observer
         self._operation = operation
-        self._attributes: dict[str, Any] = {}  # set on the span when it ends
+        self._target = operation.bare
+        self._late: dict[str, Any] = {}  # set on the span when it ends
         self._ended = False
         self._stream: _Stream | None = None
-        self.span = observer.tracer.start_span(
-            operation.name, kind=SpanKind.CLIENT, attributes=operation.attributes
+        self._token: object | None = None
+        self._context: Any = None
+        self.span: Any = None
+
+    def _begin(self, current: bool = True) -> None:
+        """Start the span and make it current (``current``)."""
+        self.span = span = self._observer.tracer.start_span(
+            self._operation.name,
+            kind=SpanKind.CLIENT,
+            attributes=self._target.attributes,
+            start_time=self._start,
         )
-        self._start = time.perf_counter()
-        self._token: object | None = context.attach(trace.set_span_in_context(self.span))
+        self._context = ctx = trace.set_span_in_context(span)
+        if current:
+            self._token = context.attach(ctx)
 
     def request(self, input: Any, region: str, endpoint: str) -> None:
+        if self.span is not None:
+            return
         try:
-            attributes = self._attributes
-            attributes["cloud.region"] = region
-            address, port = self._observer.server(endpoint)
-            if address:
-                attributes["server.address"] = address
-                attributes["server.port"] = port
-            if input is not None:
-                _read(input, self._operation.input, attributes)
+            operation = self._operation
+            server = self._observer.server(endpoint)
+            self._target = operation.target(input, region, endpoint, server)
         except Exception:
             logger.debug("tracing failed to read the request", exc_info=True)
+        try:
+            self._begin()
+        except Exception:
+            logger.debug("tracing failed to start a span", exc_info=True)
 
     def response(self, status: int, request_id: str | None) -> None:
-        self._attributes["http.response.status_code"] = status
+        late = self._late
+        late["http.response.status_code"] = status
         if request_id:
-            self._attributes["aws.request_id"] = request_id
+            late["aws.request_id"] = request_id
 
     def stream(self) -> _Stream:
         self._stream = stream = _Stream(self)
@@ -269,10 +334,15 @@ class _Call:
 
     def end(self, output: Any, error: BaseException | None, attempts: int) -> None:
         try:
+            if self.span is None:  # no request: invalid input, no endpoint
+                self._begin(current=False)
             if attempts > 1:
-                self._attributes["http.request.resend_count"] = attempts - 1
+                self._late["http.request.resend_count"] = attempts - 1
             if output is not None:
-                _read(output, self._operation.output, self._attributes)
+                for attr, key in self._operation.output:
+                    value = getattr(output, attr, None)
+                    if isinstance(value, str) and value:
+                        self._late[key] = value
             if error is not None or self._stream is None:
                 self.finish(error)
         except Exception:
@@ -284,31 +354,32 @@ class _Call:
 
     def finish(self, error: BaseException | None) -> None:
         """End the span (once) and record the call's duration."""
-        if self._ended:
+        if self._ended or self.span is None:
             return
         self._ended = True
-        attributes = self._attributes
+        late = self._late
         span = self.span
-        if error is not None:
-            attributes["error.type"] = _error_type(error)
+        if error is None:
+            measured = self._target.ok
+        else:
+            error_type = late["error.type"] = _error_type(error)
+            measured = self._target.failed(error_type)
             if isinstance(error, ServiceError):
                 if error.status_code is not None:
-                    attributes["http.response.status_code"] = error.status_code
+                    late["http.response.status_code"] = error.status_code
                 if error.request_id:
-                    attributes["aws.request_id"] = error.request_id
-            span.set_status(Status(StatusCode.ERROR))
-        span.set_attributes(attributes)
-        span.end()
+                    late["aws.request_id"] = error.request_id
+            span.set_status(_ERROR)
+        if late:
+            span.set_attributes(late)
+        end = time_ns()
+        span.end(end)
         observer = self._observer
-        measured = observer.measured(self._operation, attributes)
-        observer.duration.record(time.perf_counter() - self._start, measured)
-
-
-def _read(model: Any, members: tuple[tuple[str, str], ...], into: dict[str, Any]) -> None:
-    for attr, key in members:
-        value = getattr(model, attr, None)
-        if isinstance(value, str) and value:
-            into[key] = value
+        seconds = (end - self._start) / 1e9
+        if observer.with_context:
+            observer.duration.record(seconds, measured, context=self._context)
+        else:
+            observer.duration.record(seconds, measured)
 
 
 class _Stream:
@@ -320,11 +391,11 @@ class _Stream:
         self._call = call
         self._parts = 0
         self._bytes = 0
-        self._first = 0.0
+        self._first = 0
 
     def part(self, size: int) -> None:
         if not self._parts:
-            self._first = time.perf_counter()
+            self._first = time_ns()
         self._parts += 1
         self._bytes += size
 
@@ -333,12 +404,12 @@ class _Stream:
         if call._stream is not self:  # a stream of an attempt the call did not return
             return
         try:
-            attributes = call._attributes
-            attributes["aws.sagemaker.stream.parts"] = self._parts
-            attributes["aws.sagemaker.stream.bytes"] = self._bytes
-            attributes["aws.sagemaker.stream.end"] = outcome
+            late = call._late
+            late["aws.sagemaker.stream.parts"] = self._parts
+            late["aws.sagemaker.stream.bytes"] = self._bytes
+            late["aws.sagemaker.stream.end"] = outcome
             if self._parts:
-                attributes["aws.sagemaker.stream.time_to_first_part"] = self._first - call._start
+                late["aws.sagemaker.stream.time_to_first_part"] = (self._first - call._start) / 1e9
             call.finish(error)
         except Exception:
             logger.debug("tracing failed to end a stream's span", exc_info=True)
