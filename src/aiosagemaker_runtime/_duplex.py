@@ -25,7 +25,7 @@ import anyio
 
 from ._exceptions import TransportError
 from ._protocol import rest_json
-from ._protocol.eventstream import encode_message
+from ._protocol.eventstream import encode_frame
 from ._protocol.streams import EventStream
 
 if TYPE_CHECKING:
@@ -93,8 +93,7 @@ class EventInput:
         await self._acquire()
         try:
             self._check()
-            chunk = self._signer.sign(message)
-            await self._exchange.send(encode_message(chunk.headers, message))
+            await self._exchange.send(encode_frame(self._signer.sign_block(message), message))
         finally:
             self._release()
 
@@ -107,8 +106,7 @@ class EventInput:
             if self._ended or self._closed:
                 return
             self._ended = True
-            chunk = self._signer.sign_end()
-            await self._exchange.send(encode_message(chunk.headers, b""))
+            await self._exchange.send(encode_frame(self._signer.sign_end_block()))
             await self._exchange.end_input()
         finally:
             self._release()

@@ -54,6 +54,25 @@ def test_bytes_likes_are_sent_as_they_are(parts: InputEvents) -> None:
     assert decode(parts.encode(memoryview(b"xyz")[1:])).payload == b"yz"
 
 
+@pytest.mark.parametrize(
+    ("value", "model"),
+    [
+        (b"\x00audio", RequestPayloadPart(bytes=b"\x00audio", data_type="BINARY")),
+        (bytearray(b"ab"), RequestPayloadPart(bytes=b"ab", data_type="BINARY")),
+        (memoryview(b"xyz")[1:], RequestPayloadPart(bytes=b"yz", data_type="BINARY")),
+        ("h\u00e9llo", RequestPayloadPart(bytes="h\u00e9llo".encode(), data_type="UTF8")),
+        (b"", RequestPayloadPart(data_type="BINARY")),
+        ("", RequestPayloadPart(data_type="UTF8")),
+    ],
+)
+def test_bytes_and_str_are_encoded_as_their_model(
+    parts: InputEvents, value: Any, model: RequestPayloadPart
+) -> None:
+    """Plain values skip the model (header blocks built once): the same bytes."""
+    assert parts.encode(value) == parts.encode(model)
+    assert parts.encode(value) == parts.encode(parts.coerce(value))
+
+
 def test_a_model_sends_its_headers_in_model_order(parts: InputEvents) -> None:
     event = RequestPayloadPart(bytes=b"{}", data_type="UTF8", completion_state="PARTIAL", p="pad")
     message = decode(parts.encode(event))

@@ -32,6 +32,7 @@ from aiosagemaker_runtime._auth.sigv4 import sign_request, verify_request
 from aiosagemaker_runtime._http import HTTPRequest
 from aiosagemaker_runtime._protocol.eventstream import (
     EventStreamDecoder,
+    encode_frame,
     encode_headers,
     encode_message,
 )
@@ -257,6 +258,28 @@ def test_chain_round_trip_through_the_codec() -> None:
     statuses = [verifier.verify(m.headers, m.payload, now=NOW).status for m in decoded]
     assert statuses == ["ok", "ok", "ok", "end"]
     assert verifier.ended and verifier.previous_signature == signer.previous_signature
+
+
+def test_signed_blocks_are_the_frames_sign_would_make() -> None:
+    """sign_block/sign_end_block (the encoded header block, for encode_frame) give the
+    bytes encode_message makes of sign()'s headers, on the same chain, across a day."""
+    by_headers, by_block = _signer(), _signer()
+    midnight = datetime(2026, 11, 24, tzinfo=timezone.utc)
+    times = [NOW, NOW, NOW + timedelta(milliseconds=999), midnight - timedelta(seconds=1), midnight]
+    for i, now in enumerate(times):
+        event = _event(bytes([i]) * (i + 1))
+        chunk = by_headers.sign(event, now=now)
+        assert encode_frame(by_block.sign_block(event, now=now), event) == encode_message(
+            chunk.headers, event
+        )
+    end = by_headers.sign_end(now=midnight)
+    assert encode_frame(by_block.sign_end_block(now=midnight)) == encode_message(end.headers)
+    assert by_block.previous_signature == by_headers.previous_signature
+    assert by_block.ended and by_block.count == len(times) + 1
+    with pytest.raises(ValueError, match="sign_end"):
+        _signer().sign_block(b"")
+    with pytest.raises(RuntimeError, match="ended"):
+        by_block.sign_block(b"m" * 16, now=NOW)
 
 
 def test_each_signature_chains_from_the_previous_one() -> None:

@@ -24,6 +24,8 @@ from aiosagemaker_runtime._protocol.eventstream import (
     Int32,
     Int64,
     Message,
+    encode_frame,
+    encode_headers,
     encode_message,
 )
 
@@ -271,6 +273,30 @@ def test_message_repr_hides_the_payload() -> None:
     message = Message({":event-type": "PayloadPart"}, b"secret token")
     assert "secret" not in repr(message)
     assert "12 bytes" in repr(message)
+
+
+def test_a_frame_of_an_encoded_header_block_is_the_message() -> None:
+    headers: list[tuple[str, HeaderValue]] = [(":event-type", "PayloadPart"), ("n", Int64(5))]
+    for payload in (b"", b"p", bytearray(b"pp"), memoryview(b"xppp")[1:]):
+        assert encode_frame(encode_headers(headers), payload) == encode_message(headers, payload)
+    assert encode_frame(b"") == encode_message({})
+    with pytest.raises(ValueError, match="exceeds"):
+        encode_frame(b"x" * (128 * 1024 + 1))
+
+
+def test_repeated_headers_encode_the_same_past_the_encoders_cache() -> None:
+    """String headers are encoded once and reused (a bounded cache): distinct values
+    beyond its size, a subclass of str and long values still encode as they are."""
+
+    class Name(str):
+        pass
+
+    rounds = [
+        [("k", f"v{i}"), ("same", "x"), ("s", Name("sub")), ("long", "y" * 65)] for i in range(600)
+    ]
+    for headers in rounds + rounds[:10]:
+        [message] = EventStreamDecoder().feed(encode_message(headers, b"."))
+        assert list(message.headers.items()) == [(k, str(v)) for k, v in headers]
 
 
 def test_encoder_refuses_bad_values() -> None:

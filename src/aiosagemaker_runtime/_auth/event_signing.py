@@ -18,9 +18,12 @@ The procedure, as AWS SDKs apply it:
 This module computes the ``:date`` and ``:chunk-signature`` values
 (:class:`EventSigner`) and checks them (:class:`EventVerifier`, for the local
 endpoint); it does not build frames: the event-stream codec does, from
-:attr:`ChunkSignature.headers`. The ``:date`` header's encoding, which the string to
-sign hashes, is fixed (:func:`encode_date_header`). Frames must be sent in the order
-they were signed. Nothing here shows a secret or a payload in a ``repr``.
+:attr:`ChunkSignature.headers`, or from the header block :meth:`EventSigner.sign_block`
+returns already encoded (the two headers' encodings are fixed: a ``:date`` of whole
+seconds is encoded once a second, :func:`encode_date_header`). The signing key and its
+HMAC pads are derived once a day per chain; a frame costs a SHA-256 of the event and
+one HMAC. Frames must be sent in the order they were signed. Nothing here shows a
+secret or a payload in a ``repr``.
 """
 
 from __future__ import annotations
@@ -31,10 +34,10 @@ import struct
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from .._http import HTTPRequest
-from .canonical import _signature, credential_scope, signing_key
+from .canonical import _pads, credential_scope, signing_key
 from .credentials import Credentials
 from .sigv4 import sign_request
 
@@ -66,6 +69,8 @@ _MILLISECOND = timedelta(milliseconds=1)
 # name length (5), ":date", value type 8 (timestamp); then int64 milliseconds.
 _DATE_HEADER_PREFIX = b"\x05:date\x08"
 _I64 = struct.Struct(">q")
+# name length (16), ":chunk-signature", value type 6 (bytes), length 32; then the bytes.
+_SIGNATURE_HEADER_PREFIX = b"\x10:chunk-signature\x06\x00\x20"
 _SIGNATURE_LENGTH = 32
 _DEFAULT_SKEW = timedelta(minutes=15)
 
@@ -124,10 +129,14 @@ class _Second(NamedTuple):
     """What every frame signed in one second shares."""
 
     seconds: int
-    prefix: str  # algorithm, time and scope lines, each ending in "\n"
+    day: str
+    head: bytes  # algorithm, time and scope lines, each ending in "\n"
     date_hash: str
     date: datetime
-    key: bytes
+    #: The encoded ``:date`` header (whole seconds), as signed frames carry it.
+    date_header: bytes
+    #: HMAC-SHA256 of the day's signing key: the inner and outer pads, hashed.
+    pads: tuple[Any, Any]
 
 
 class _Chain:
@@ -156,22 +165,37 @@ class _Chain:
         if second is None or second.seconds != seconds:
             amz_date = _amz_date(seconds)
             day = amz_date[:8]
+            if second is not None and second.day == day:
+                pads = second.pads  # the key is the day's: derived once a day
+            else:
+                pads = _pads(signing_key(self._secret, day, self._region, self._service))
+            date_header = encode_date_header(seconds * 1000)
             second = _Second(
                 seconds,
+                day,
                 f"{EVENT_ALGORITHM}\n{amz_date}\n"
-                f"{credential_scope(day, self._region, self._service)}\n",
-                hashlib.sha256(encode_date_header(seconds * 1000)).hexdigest(),
+                f"{credential_scope(day, self._region, self._service)}\n".encode(),
+                hashlib.sha256(date_header).hexdigest(),
                 _EPOCH + seconds * _SECOND,
-                signing_key(self._secret, day, self._region, self._service),
+                date_header,
+                pads,
             )
             self._second = second
         return second
 
     def _compute(
         self, second: _Second, date_hash: str, message: bytes | bytearray | memoryview
-    ) -> str:
-        sts = f"{second.prefix}{self._previous}\n{date_hash}\n{hashlib.sha256(message).hexdigest()}"
-        return _signature(second.key, sts)
+    ) -> bytes:
+        """The signature (32 bytes) of ``message`` chained from the previous one."""
+        tail = f"{self._previous}\n{date_hash}\n{hashlib.sha256(message).hexdigest()}"
+        inner_pad, outer_pad = second.pads
+        inner = inner_pad.copy()
+        inner.update(second.head)
+        inner.update(tail.encode())
+        outer = outer_pad.copy()
+        outer.update(inner.digest())
+        digest: bytes = outer.digest()
+        return digest
 
     def __repr__(self) -> str:
         return (
@@ -185,7 +209,8 @@ class EventSigner(_Chain):
 
     ``seed_signature`` is the request's SigV4 signature (hex), as returned by
     :func:`sign_event_stream_request` or ``sign_request``. Sign each encoded event
-    with :meth:`sign` in the order the frames are sent, then :meth:`sign_end`.
+    with :meth:`sign` (or :meth:`sign_block`) in the order the frames are sent, then
+    :meth:`sign_end` (or :meth:`sign_end_block`).
     """
 
     __slots__ = ()
@@ -201,25 +226,43 @@ class EventSigner(_Chain):
         """Sign one encoded event; ``now`` (naive = UTC) defaults to the current time."""
         if not message:
             raise ValueError("An empty payload is the end of the input: use sign_end()")
-        return self._sign(message, now)
+        second, signature = self._sign(message, now)
+        return ChunkSignature(second.date, signature)
 
     def sign_end(self, *, now: datetime | None = None) -> ChunkSignature:
         """Sign the final, empty frame; nothing can be signed after it."""
-        chunk = self._sign(b"", now)
+        second, signature = self._sign(b"", now)
         self.ended = True
-        return chunk
+        return ChunkSignature(second.date, signature)
+
+    def sign_block(
+        self, message: bytes | bytearray | memoryview, *, now: datetime | None = None
+    ) -> bytes:
+        """Sign one encoded event, as :meth:`sign`; the signed frame's header block
+        (``:chunk-signature``, ``:date``), encoded, for
+        :func:`~aiosagemaker_runtime._protocol.eventstream.encode_frame`."""
+        if not message:
+            raise ValueError("An empty payload is the end of the input: use sign_end()")
+        second, signature = self._sign(message, now)
+        return _SIGNATURE_HEADER_PREFIX + signature + second.date_header
+
+    def sign_end_block(self, *, now: datetime | None = None) -> bytes:
+        """:meth:`sign_end` as the final frame's encoded header block."""
+        second, signature = self._sign(b"", now)
+        self.ended = True
+        return _SIGNATURE_HEADER_PREFIX + signature + second.date_header
 
     def _sign(
         self, message: bytes | bytearray | memoryview, now: datetime | None
-    ) -> ChunkSignature:
+    ) -> tuple[_Second, bytes]:
         if self.ended:
             raise RuntimeError("The event stream's input has already ended")
         seconds = int(time.time()) if now is None else _millis(now) // 1000
         second = self._at(seconds)
         signature = self._compute(second, second.date_hash, message)
-        self._previous = signature
+        self._previous = signature.hex()
         self.count += 1
-        return ChunkSignature(second.date, bytes.fromhex(signature))
+        return second, signature
 
 
 def sign_event_stream_request(
@@ -346,9 +389,9 @@ class EventVerifier(_Chain):
             else hashlib.sha256(encode_date_header(millis)).hexdigest()
         )
         expected = self._compute(second, date_hash, payload)
-        if not hmac.compare_digest(bytes.fromhex(expected), signature):
+        if not hmac.compare_digest(expected, signature):
             return ChunkVerdict("bad_signature", "The event signature does not match")
-        self._previous = expected
+        self._previous = expected.hex()
         self.count += 1
         if not payload:
             self.ended = True

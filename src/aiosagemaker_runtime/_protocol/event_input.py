@@ -29,7 +29,16 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from .._spec import MemberSpec, ShapeSpec
-from .eventstream import HeaderValue, Int8, Int16, Int32, Int64, encode_message
+from .eventstream import (
+    HeaderValue,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    encode_frame,
+    encode_headers,
+    encode_message,
+)
 from .serialize_values import _BYTES_LIKE, Writer, _dumps, _json_writer
 from .shapes import compiled_pattern
 
@@ -96,7 +105,7 @@ def _marker(shapes: Mapping[str, ShapeSpec], member: MemberSpec) -> bool:
 class InputEvents:
     """The events of one input event-stream union: encoding and plain-value coercion."""
 
-    __slots__ = ("_blob", "_by_class", "_events", "_marker", "union")
+    __slots__ = ("_blob", "_blocks", "_by_class", "_events", "_marker", "union")
 
     def __init__(self, shapes: Mapping[str, ShapeSpec], union: str) -> None:
         spec = shapes[union]
@@ -151,6 +160,32 @@ class InputEvents:
         #: The event that bytes and str become, its blob attribute and its marker header.
         self._blob = blob_events[0][:2] if len(blob_events) == 1 else None
         self._marker = blob_events[0][2] if len(blob_events) == 1 else ""
+        #: The header blocks of bytes and str sent as the blob event, built once:
+        #: ``{(is_text, has_payload): block}`` (no entry: encoded through the model).
+        self._blocks = self._plain_blocks()
+
+    def _plain_blocks(self) -> dict[tuple[bool, bool], bytes]:
+        """What :meth:`encode` writes for a model made by :meth:`coerce` from bytes or
+        str, as header blocks: only when the blob is the event's payload."""
+        if self._blob is None:
+            return {}
+        event, attr = self._blob
+        if event.payload is None or event.payload.attr != attr or event.payload_type != "blob":
+            return {}
+        marker = next((name for a, name, _ in event.headers if a == self._marker), None)
+        blocks = {}
+        for is_text in (False, True):
+            for has_payload in (False, True):
+                headers: list[tuple[str, HeaderValue]] = [
+                    (":message-type", "event"),
+                    (":event-type", event.name),
+                ]
+                if has_payload:
+                    headers.append((":content-type", _OCTET_STREAM))
+                if marker is not None:
+                    headers.append((marker, _TEXT_MARK if is_text else _BINARY_MARK))
+                blocks[is_text, has_payload] = encode_headers(headers)
+        return blocks
 
     @property
     def event_names(self) -> tuple[str, ...]:
@@ -190,6 +225,12 @@ class InputEvents:
 
     def encode(self, value: Any) -> bytes:
         """The event-stream message of ``value`` (an event model, bytes or str)."""
+        plain = type(value)
+        if self._blocks and (plain is bytes or plain is str or plain in _BYTES_LIKE):
+            # What coerce() and the model would write, without building the model.
+            if plain is str:
+                value = value.encode("utf-8")
+            return encode_frame(self._blocks[plain is str, bool(value)], value)
         value = self.coerce(value)
         event = self._find(value)
         assert event is not None

@@ -17,7 +17,8 @@ will not come), the message CRC before the headers are parsed, refuses duplicate
 names, and :meth:`EventStreamDecoder.finish` refuses a partial frame at the end of the
 stream. Every failure is :class:`~aiosagemaker_runtime.EventStreamError`.
 
-:func:`encode_message` builds frames (tests, the local endpoint).
+:func:`encode_message` builds frames (input events, tests, the local endpoint);
+:func:`encode_frame` builds one from a header block encoded beforehand.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
     "Int32",
     "Int64",
     "Message",
+    "encode_frame",
     "encode_headers",
     "encode_message",
 ]
@@ -60,6 +62,7 @@ HeaderValue = Union[bool, int, bytes, str, datetime, uuid.UUID]
 timezone-aware UTC datetime (8), :class:`uuid.UUID` (9)."""
 
 _PRELUDE = struct.Struct(">III")
+_LENGTHS = struct.Struct(">II")
 _U32 = struct.Struct(">I")
 _I8 = struct.Struct(">b")
 _I16 = struct.Struct(">h")
@@ -327,9 +330,29 @@ class EventStreamDecoder:
         raise _fail(f"Header length {headers_length} exceeds the frame length {total}")
 
 
+_STR_TYPE = b"\x07"
+_BYTES_TYPE = b"\x06"
+_TRUE = b"\x00"
+_FALSE = b"\x01"
+#: Encoded ``(name, str value)`` headers: a stream repeats the same few (``:event-type``,
+#: ``:content-type``, ...) in every frame. Short values only, bounded.
+_ENCODED: dict[tuple[str, str], bytes] = {}
+_ENCODED_MAX = 256
+_ENCODED_MAX_VALUE = 64
+
+
 def _encode_header_value(value: HeaderValue) -> bytes:
+    if type(value) is str:
+        raw = value.encode()
+        if len(raw) > 0xFFFF:
+            raise ValueError("String header values are limited to 65535 bytes")
+        return _STR_TYPE + len(raw).to_bytes(2, "big") + raw
+    if type(value) is bytes:
+        if len(value) > 0xFFFF:
+            raise ValueError("Bytes header values are limited to 65535 bytes")
+        return _BYTES_TYPE + len(value).to_bytes(2, "big") + value
     if isinstance(value, bool):
-        return b"\x00" if value else b"\x01"
+        return _TRUE if value else _FALSE
     if isinstance(value, int):
         if isinstance(value, Int8):
             return b"\x02" + _I8.pack(value)
@@ -339,15 +362,9 @@ def _encode_header_value(value: HeaderValue) -> bytes:
             return b"\x05" + _I64.pack(value)
         return b"\x04" + _I32.pack(value)
     if isinstance(value, str):
-        raw = value.encode()
-        if len(raw) > 0xFFFF:
-            raise ValueError("String header values are limited to 65535 bytes")
-        return b"\x07" + len(raw).to_bytes(2, "big") + raw
+        return _encode_header_value(str(value))
     if isinstance(value, (bytes, bytearray, memoryview)):
-        raw = bytes(value)
-        if len(raw) > 0xFFFF:
-            raise ValueError("Bytes header values are limited to 65535 bytes")
-        return b"\x06" + len(raw).to_bytes(2, "big") + raw
+        return _encode_header_value(bytes(value))
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("Timestamp header values must be timezone-aware")
@@ -358,16 +375,30 @@ def _encode_header_value(value: HeaderValue) -> bytes:
     raise TypeError(f"Unsupported header value type {type(value).__name__}")
 
 
+def _encode_header(name: str, value: HeaderValue) -> bytes:
+    if type(value) is str and len(value) <= _ENCODED_MAX_VALUE:
+        key = (name, value)
+        encoded = _ENCODED.get(key)
+        if encoded is None:
+            encoded = _encode_name(name) + _encode_header_value(value)
+            if len(_ENCODED) >= _ENCODED_MAX:
+                _ENCODED.clear()
+            _ENCODED[key] = encoded
+        return encoded
+    return _encode_name(name) + _encode_header_value(value)
+
+
+def _encode_name(name: str) -> bytes:
+    raw_name = name.encode()
+    if not 0 < len(raw_name) <= 255:
+        raise ValueError("Header names must be 1 to 255 bytes of UTF-8")
+    return bytes((len(raw_name),)) + raw_name
+
+
 def encode_headers(headers: Mapping[str, HeaderValue] | Iterable[tuple[str, HeaderValue]]) -> bytes:
     """Encode a header block (see :func:`encode_message` for the value types)."""
     items = headers.items() if isinstance(headers, Mapping) else headers
-    parts: list[bytes] = []
-    for name, value in items:
-        raw_name = name.encode()
-        if not 0 < len(raw_name) <= 255:
-            raise ValueError("Header names must be 1 to 255 bytes of UTF-8")
-        parts.append(bytes((len(raw_name),)) + raw_name + _encode_header_value(value))
-    return b"".join(parts)
+    return b"".join([_encode_header(name, value) for name, value in items])
 
 
 def encode_message(
@@ -380,13 +411,21 @@ def encode_message(
     other ``int`` -> 4 (int32) or 5 when it does not fit, bytes-like -> 6, ``str`` -> 7,
     aware ``datetime`` -> 8 (milliseconds), :class:`uuid.UUID` -> 9.
     """
-    block = encode_headers(headers)
-    if len(block) > MAX_HEADERS_LENGTH:
-        raise ValueError(f"Header block of {len(block)} bytes exceeds {MAX_HEADERS_LENGTH}")
-    total = _MIN_MESSAGE_LENGTH + len(block) + len(payload)
+    return encode_frame(encode_headers(headers), payload)
+
+
+def encode_frame(block: bytes, payload: bytes | bytearray | memoryview = b"") -> bytes:
+    """One frame of an already encoded header block (:func:`encode_headers`, or bytes
+    built once for headers every frame repeats) and ``payload``."""
+    block_length = len(block)
+    if block_length > MAX_HEADERS_LENGTH:
+        raise ValueError(f"Header block of {block_length} bytes exceeds {MAX_HEADERS_LENGTH}")
+    if type(payload) is not bytes:
+        payload = bytes(payload)
+    total = _MIN_MESSAGE_LENGTH + block_length + len(payload)
     if total > MAX_MESSAGE_LENGTH:
         raise ValueError(f"Frame of {total} bytes exceeds {MAX_MESSAGE_LENGTH}")
-    prelude = struct.pack(">II", total, len(block))
-    prelude += _U32.pack(crc32(prelude))
-    body = prelude + block + bytes(payload)
-    return body + _U32.pack(crc32(body))
+    lengths = _LENGTHS.pack(total, block_length)
+    prelude = lengths + _U32.pack(crc32(lengths))
+    crc = crc32(payload, crc32(block, crc32(prelude)))
+    return b"".join((prelude, block, payload, _U32.pack(crc)))
