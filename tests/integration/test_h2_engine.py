@@ -250,6 +250,48 @@ async def test_cancelled_send_resets_its_stream_and_the_connection_is_reused() -
         assert server.connections == 1
 
 
+@pytest.mark.parametrize("role", ["reader", "waiter"])
+async def test_closing_an_exchange_wakes_its_reader_in_another_task(
+    server: H2Server, role: str
+) -> None:
+    """A task waiting for output ends when another task closes the exchange, whether it
+    reads the socket for the connection (the server sends nothing: nothing else would
+    wake it) or waits while another stream's task reads. No read timeout: before the
+    fix both hung."""
+    transport = make(read_timeout=None)
+    ended: list[BaseException] = []
+
+    async def read(exchange: DuplexExchange) -> None:
+        try:
+            async for _ in (await exchange.response()).iter_raw():
+                pass
+        except Exception as error:
+            ended.append(error)
+
+    with anyio.fail_after(LIMIT):
+        other = await transport.open(request(server.url, "/headers-then-silent"))
+        exchange = await transport.open(request(server.url, "/headers-then-silent"))
+        await other.response()
+        await exchange.response()
+        async with anyio.create_task_group() as group:
+            if role == "waiter":  # the other stream's task takes the reader role first
+                group.start_soon(read, other)
+                await anyio.wait_all_tasks_blocked()
+            group.start_soon(read, exchange)
+            await anyio.wait_all_tasks_blocked()
+            assert not ended
+            await exchange.aclose()
+            while not ended:  # the closed exchange's reader ends; the other keeps waiting
+                await anyio.wait_all_tasks_blocked()
+            assert len(ended) == 1 and isinstance(ended[0], EndpointConnectionError)
+            assert "reset by the client" in str(ended[0])
+            await other.aclose()  # its reader too, in the waiter case
+        assert len(ended) == (2 if role == "waiter" else 1)
+        assert await exchange_once(transport, server.url) == b"ping"  # same connection
+        await transport.aclose()
+    assert server.connections == 1
+
+
 async def test_closing_the_transport_fails_open_exchanges(server: H2Server) -> None:
     transport = make()
     with anyio.fail_after(LIMIT):

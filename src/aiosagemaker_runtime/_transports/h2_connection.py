@@ -156,6 +156,10 @@ class H2Connection:
         self._writing = False
         self._written: anyio.Event | None = None
         self._reading = False
+        #: The stream the reading task waits for, and the scope of its wait: leaving
+        #: that stream from another task cancels the wait (:meth:`interrupt`).
+        self._reader_stream: Stream | None = None
+        self._reader_scope: anyio.CancelScope | None = None
         self._settings_received = False
         self._goaway: tuple[int, int] | None = None
         self._socket_closed = False
@@ -354,7 +358,7 @@ class H2Connection:
         """Wait until ``ready()`` (which must also be true once ``stream.error`` is set),
         reading the socket when no other task does; ``False`` after ``timeout``
         seconds of waiting."""
-        with anyio.move_on_after(timeout):
+        with anyio.move_on_after(timeout) as scope:
             while not ready():
                 if self.error is not None:  # failed before the stream was registered
                     stream.error = stream.error or self.error
@@ -370,16 +374,26 @@ class H2Connection:
                         stream.waiting -= 1
                     continue
                 self._reading = True
+                self._reader_stream = stream
+                self._reader_scope = scope
                 try:
                     while not ready() and self.error is None:
                         await self._receive()
                 finally:
                     self._reading = False
+                    self._reader_stream = self._reader_scope = None
                     for other in self._streams.values():
                         if other.waiting:
                             other.event.set()
             return True
-        return False
+        return ready()  # a timeout, or the wait cut short by interrupt()
+
+    def interrupt(self, stream: Stream) -> None:
+        """``stream`` was left (reset) by its exchange, perhaps from another task than
+        those waiting for it: wake them, the one reading the socket for it included."""
+        stream.event.set()
+        if self._reader_stream is stream and self._reader_scope is not None:
+            self._reader_scope.cancel()
 
     async def _receive(self) -> None:
         """Read once from the socket and dispatch what arrived."""

@@ -205,6 +205,7 @@ class H2Exchange:
             conn.h2.acknowledge_received_data(unread, stream.id)
             conn.take()
         conn.retire(stream)
+        conn.interrupt(stream)  # tasks still waiting for it (the closing one is not)
         with anyio.CancelScope(shield=True):
             with contextlib.suppress(TransportError):  # recorded on the connection
                 await conn.flush()
