@@ -381,3 +381,23 @@ async def test_stream_dropped_unread(telemetry: Telemetry, mock: respx.MockRoute
     assert found["aws.sagemaker.stream.end"] == "closed"
     assert found["aws.sagemaker.stream.parts"] == 0
     assert "aws.sagemaker.stream.time_to_first_part" not in found
+
+
+async def test_a_streams_duration_belongs_to_the_calls_span(
+    telemetry: Telemetry, mock: respx.MockRouter
+) -> None:
+    """The duration recorded when a stream ends elsewhere (here under another span) is
+    the call's: its exemplar points at the call's span, not at the reader's."""
+    mock.post(STREAM_URL).respond(200, content=_part(b"a"), headers=STREAM_HEADERS)
+    tracer = telemetry.tracer_provider.get_tracer("test")
+    async with httpx.AsyncClient() as http, _client(http) as client:
+        out = await client.invoke_endpoint_with_response_stream(endpoint_name="my-ep", body=b"x")
+        with tracer.start_as_current_span("reader") as reader:
+            async with out:
+                assert [p.bytes async for p in out.body] == [b"a"]
+    [call] = [s for s in telemetry.spans() if s.name != "reader"]
+    assert call.context is not None
+    assert call.context.span_id != reader.get_span_context().span_id
+    [point] = telemetry.durations()
+    assert [e.span_id for e in point.exemplars] == [call.context.span_id]
+    assert point.sum == pytest.approx((call.end_time - call.start_time) / 1e9)  # type: ignore[operator]
