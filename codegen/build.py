@@ -53,11 +53,13 @@ def build(
     botocore_name: str = "",
     package: str = "",
     reusable: Mapping[str, Reusable] | None = None,
+    custom_endpoint_as_is: bool = False,
 ) -> ir.GeneratedPackage:
     """Resolve ``model`` into the IR, or raise :class:`BuildError` listing every problem.
 
     ``reusable``: error classes of another generated package to reuse or extend
-    (:mod:`codegen.reuse`)."""
+    (:mod:`codegen.reuse`). ``custom_endpoint_as_is``: the shipped rule set gives a
+    custom endpoint back unchanged (:mod:`codegen.endpoint_shortcut`)."""
     reach = reachable(model)
     problems = find_problems(model, list(reach.names))
     if problems:
@@ -84,7 +86,10 @@ def build(
         shapes=shapes,
         operations=operations,
         service=service_call(
-            model, has_endpoint_rules=has_endpoint_rules, botocore_name=botocore_name
+            model,
+            has_endpoint_rules=has_endpoint_rules,
+            botocore_name=botocore_name,
+            custom_endpoint_as_is=custom_endpoint_as_is,
         ),
         error_codes=tuple(sorted((e.code, e.name) for e in errors)),
         methods=methods,

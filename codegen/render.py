@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from . import build as builder
 from . import docs, ir
+from .endpoint_shortcut import custom_endpoint_as_is
 from .imports import WORD
 from .reuse import load_reusable
 from .spec import Model, parse_model
@@ -390,10 +392,17 @@ def generate(
     matching error classes are reused or extended (:mod:`codegen.reuse`)."""
     model = read_model(model_path)
     rules = find_endpoint_rules(model_path)
+    rules_bytes = None
+    if rules is not None:
+        rules_bytes = rules.read_bytes()
+        if rules.suffix == ".gz":
+            rules_bytes = gzip.decompress(rules_bytes)
     name = botocore_name if botocore_name is not None else _botocore_name(model_path, model)
     pkg = builder.build(
         model,
         has_endpoint_rules=rules is not None,
+        custom_endpoint_as_is=rules_bytes is not None
+        and custom_endpoint_as_is(json.loads(rules_bytes)),
         botocore_name=name,
         package=package,
         reusable=load_reusable(reuse_errors) if reuse_errors else None,
@@ -413,9 +422,8 @@ def generate(
         for file_name in GENERATED_FILES:
             _write_if_changed(target / file_name, (work / file_name).read_bytes())
     rules_target = target / RULES_FILE
-    if rules is not None:
-        raw = rules.read_bytes()
-        _write_if_changed(rules_target, gzip.decompress(raw) if rules.suffix == ".gz" else raw)
+    if rules_bytes is not None:
+        _write_if_changed(rules_target, rules_bytes)
     elif rules_target.exists():
         rules_target.unlink()
     return target

@@ -31,8 +31,15 @@ def operation_consts(model: Model, index: ShapeIndex) -> tuple[ir.OperationConst
     return tuple(_operation_const(index, op, http2) for op in model.operations)
 
 
-def service_call(model: Model, *, has_endpoint_rules: bool, botocore_name: str) -> ir.SpecCall:
-    """The ``ServiceSpec(...)`` of the service."""
+def service_call(
+    model: Model,
+    *,
+    has_endpoint_rules: bool,
+    botocore_name: str,
+    custom_endpoint_as_is: bool = False,
+) -> ir.SpecCall:
+    """The ``ServiceSpec(...)`` of the service (``custom_endpoint_as_is``: see
+    :mod:`codegen.endpoint_shortcut`)."""
     meta = model.metadata
     args: list[tuple[str, str]] = [
         ("service_id", str_literal(meta.get("serviceId", ""))),
@@ -50,6 +57,8 @@ def service_call(model: Model, *, has_endpoint_rules: bool, botocore_name: str) 
         args.append(("endpoint_rules", "_endpoint_rules"))
     if botocore_name:
         args.append(("botocore_name", str_literal(botocore_name)))
+    if custom_endpoint_as_is:
+        args.append(("custom_endpoint_as_is", "True"))
     return ir.SpecCall("ServiceSpec", tuple(args))
 
 

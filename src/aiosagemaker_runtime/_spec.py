@@ -183,6 +183,9 @@ class ServiceSpec(NamedTuple):
     generator found one beside the model; ``None`` means: ask botocore's data."""
     botocore_name: str = ""
     """Service name in botocore's data directory (``"sagemaker-runtime"``), for fallbacks."""
+    custom_endpoint_as_is: bool = False
+    """The rule set gives a custom endpoint back unchanged (checked by the generator):
+    the runtime skips loading and evaluating it for one."""
 
     def __repr__(self) -> str:  # the shape and error tables would fill pages
         return f"ServiceSpec(service_id={self.service_id!r}, api_version={self.api_version!r})"

@@ -553,3 +553,45 @@ async def test_aresolve_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
         await aresolve_endpoint(
             service, "eu-west-1", use_fips=True, use_dualstack=False, endpoint_url="http://h:1"
         )
+
+
+def test_custom_endpoint_skips_a_rule_set_that_gives_it_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The generator found that SageMaker Runtime's rules give a custom endpoint back
+    # unchanged: resolving one loads no rule set, with the evaluator's answer.
+    from aiosagemaker_runtime._generated.operations import SERVICE
+
+    assert SERVICE.custom_endpoint_as_is
+    evaluated = SERVICE._replace(custom_endpoint_as_is=False)
+    urls = ("http://127.0.0.1:8080/", "https://vpce.example.com/base")
+    expected = [
+        resolve_endpoint(
+            evaluated, "us-west-2", use_fips=False, use_dualstack=False, endpoint_url=u
+        )
+        for u in urls
+    ]
+
+    def no_rules(service: ServiceSpec) -> None:
+        raise AssertionError("the rule set was loaded")
+
+    monkeypatch.setattr(_endpoints, "rule_set_for", no_rules)
+    got = [
+        resolve_endpoint(SERVICE, "us-west-2", use_fips=False, use_dualstack=False, endpoint_url=u)
+        for u in urls
+    ]
+    assert got == expected == ["http://127.0.0.1:8080", "https://vpce.example.com/base"]
+    for flags in (
+        {"use_fips": True, "use_dualstack": False},
+        {"use_fips": False, "use_dualstack": True},
+    ):
+        with pytest.raises(ParamValidationError, match="custom endpoint"):
+            resolve_endpoint(SERVICE, "us-west-2", endpoint_url=urls[0], **flags)
+    with pytest.raises(ParamValidationError, match="Invalid region"):
+        resolve_endpoint(
+            SERVICE, "not a region", use_fips=False, use_dualstack=False, endpoint_url=urls[0]
+        )
+    with pytest.raises(AssertionError, match="rule set was loaded"):  # the control
+        resolve_endpoint(
+            evaluated, "us-west-2", use_fips=False, use_dualstack=False, endpoint_url=urls[0]
+        )

@@ -215,6 +215,8 @@ def resolve_endpoint(
                 member="endpoint_url",
                 constraint="endpoint",
             )
+        if service.custom_endpoint_as_is:
+            return custom.rstrip("/")
         return _evaluate(service, region, False, False, custom).rstrip("/")
     key = (*_service_key(service), region, use_fips, use_dualstack)
     url = _resolved.get(key)

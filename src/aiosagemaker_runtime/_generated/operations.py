@@ -730,4 +730,5 @@ SERVICE = ServiceSpec(
     errors=ERRORS,
     endpoint_rules=_endpoint_rules,
     botocore_name="sagemaker-runtime",
+    custom_endpoint_as_is=True,
 )

@@ -880,4 +880,5 @@ SERVICE = ServiceSpec(
     shapes=SHAPES,
     errors=ERRORS,
     endpoint_rules=_endpoint_rules,
+    custom_endpoint_as_is=True,
 )
