@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+import anyio.abc
 
 __all__ = ["FastExchange", "connection_class", "fast_path_enabled"]
 
@@ -60,8 +61,10 @@ def connection_class(httpcore2: Any) -> Any:
 
 def _build(httpcore2: Any) -> Any:
     import h11
+    from httpcore2 import _utils
     from httpcore2._async import connection as connection_module
     from httpcore2._async import http11
+    from httpcore2._backends import anyio as anyio_backend
 
     base = getattr(http11, "AsyncHTTP11Connection", None)
     states = getattr(http11, "HTTPConnectionState", None)
@@ -73,13 +76,23 @@ def _build(httpcore2: Any) -> Any:
         and all(hasattr(base, name) for name in ("_send_event", "_response_closed", "aclose"))
         and hasattr(outer, "_connect")
         and hasattr(h11.Connection, "send_with_data_passthrough")
+        and hasattr(_utils, "is_socket_readable")
     )
     if not expected:
         return outer
-    return _define(httpcore2, h11, base, states, outer)
+    anyio_stream = getattr(anyio_backend, "AnyIOStream", None)
+    return _define(httpcore2, h11, base, states, outer, _utils.is_socket_readable, anyio_stream)
 
 
-def _define(httpcore2: Any, h11: Any, base: Any, states: Any, outer: Any) -> Any:
+def _define(
+    httpcore2: Any,
+    h11: Any,
+    base: Any,
+    states: Any,
+    outer: Any,
+    is_socket_readable: Any,
+    anyio_stream: Any,
+) -> Any:
     new, idle, active, closed = states.NEW, states.IDLE, states.ACTIVE, states.CLOSED
     need_data = h11.NEED_DATA
     response_type, informational_type = h11.Response, h11.InformationalResponse
@@ -89,11 +102,52 @@ def _define(httpcore2: Any, h11: Any, base: Any, states: Any, outer: Any) -> Any
     h11_local_error, h11_remote_error = h11.LocalProtocolError, h11.RemoteProtocolError
     local_error, remote_error = httpcore2.LocalProtocolError, httpcore2.RemoteProtocolError
     write_error, not_available = httpcore2.WriteError, httpcore2.ConnectionNotAvailable
+    read_error, read_timeout_error = httpcore2.ReadError, httpcore2.ReadTimeout
+    write_timeout_error = httpcore2.WriteTimeout
+    stream_failures = (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream)
+    broken = (anyio.BrokenResourceError, anyio.ClosedResourceError)
+    end_of_stream = anyio.EndOfStream
 
     class FastHTTP11(base):  # type: ignore[misc]
         """httpcore2's HTTP/1.1 connection with :meth:`exchange` beside its own path."""
 
         _state: Any
+        #: (the anyio byte stream under httpcore2's stream, its event loop's clock, the
+        #: asyncio cancel scope class) on asyncio; None elsewhere (trio: httpcore2's
+        #: own trio stream is used as it is); unset until the first exchange.
+        _direct: Any = False
+        _socket: Any = False
+
+        def has_expired(self) -> bool:
+            """httpcore2's test (keep-alive expiry, or an idle socket that became
+            readable: the server closed it), with the socket looked up once."""
+            expire_at = self._expire_at
+            if expire_at is not None and time.monotonic() > expire_at:
+                return True
+            if self._state is not idle:
+                return False
+            sock = self._socket
+            if sock is False:
+                stream = self._network_stream
+                sock = self._socket = (
+                    stream.get_extra_info("socket") if type(stream) is anyio_stream else None
+                )
+            if sock is None:  # not asyncio's: as httpcore2 asks
+                return bool(self._network_stream.get_extra_info("is_readable"))
+            return bool(is_socket_readable(sock))
+
+        def _direct_io(self) -> Any:
+            stream = self._network_stream
+            raw = getattr(stream, "_stream", None)
+            if (
+                anyio_stream is None
+                or type(stream) is not anyio_stream
+                or not isinstance(raw, anyio.abc.ByteStream)
+            ):
+                return None
+            import asyncio
+
+            return raw, asyncio.get_running_loop().time, type(anyio.CancelScope())
 
         async def exchange(
             self,
@@ -112,35 +166,93 @@ def _define(httpcore2: Any, h11: Any, base: Any, states: Any, outer: Any) -> Any
             self._state = active
             self._expire_at = None
             state = self._h11_state
-            stream = self._network_stream
             try:
                 try:
-                    try:
-                        head = state.send(
-                            h11_request(method=method, target=target, headers=headers)
-                        )
-                        if length <= COALESCE:
-                            if length:
-                                head += state.send(h11_data(data=body))
-                            head += state.send(h11_end())
-                    except h11_local_error as error:
-                        raise local_error(error) from error
-                    await stream.write(head, timeout=write_timeout)
-                    if length > COALESCE:
-                        await self._write_large(body, write_timeout)
-                except write_error:
-                    pass  # as httpcore2: read the response the server may have sent
-                while True:
-                    event = await self._next(read_timeout)
-                    if type(event) is response_type:
-                        break
-                    if type(event) is informational_type and event.status_code == 101:
-                        break
+                    head = state.send(h11_request(method=method, target=target, headers=headers))
+                    if length <= COALESCE:
+                        if length:
+                            head += state.send(h11_data(data=body))
+                        head += state.send(h11_end())
+                except h11_local_error as error:
+                    raise local_error(error) from error
+                direct = self._direct
+                if direct is False:
+                    direct = self._direct = self._direct_io()
+                if direct is None or length > COALESCE:
+                    event = await self._exchange_streamed(
+                        head, body, length, write_timeout, read_timeout
+                    )
+                else:
+                    event = await self._exchange_direct(direct, head, write_timeout, read_timeout)
                 return event.status_code, event.headers.raw_items()
             except BaseException:
                 with anyio.CancelScope(shield=True):
                     await self.finish()
                 raise
+
+        async def _exchange_direct(
+            self, direct: Any, head: bytes, write_timeout: float | None, timeout: float | None
+        ) -> Any:
+            """On asyncio: the write and the reads of the head under one cancel scope whose
+            deadline is set before each of them (the same timeouts as httpcore2's
+            ``fail_after`` per read and write), errors mapped as httpcore2 maps them."""
+            raw, clock, scope_class = direct
+            state = self._h11_state
+            reading = False
+            with scope_class() as scope:
+                if write_timeout is not None:
+                    scope.deadline = clock() + write_timeout
+                try:  # noqa: SIM105 (no context manager on the hot path)
+                    await raw.send(head)
+                except stream_failures:
+                    pass  # as httpcore2 (a WriteError): read what the server may have sent
+                reading = True
+                while True:
+                    try:
+                        event = state.next_event()
+                    except h11_remote_error as error:
+                        raise remote_error(error) from error
+                    if event is need_data:
+                        if timeout is not None:
+                            scope.deadline = clock() + timeout
+                        try:
+                            data = await raw.receive(self.READ_NUM_BYTES)
+                        except end_of_stream:
+                            data = b""
+                        except broken as error:
+                            raise read_error(error) from error
+                        if data == b"" and state.their_state == h11_send_response:
+                            raise remote_error("Server disconnected without sending a response.")
+                        state.receive_data(data)
+                    elif type(event) is response_type or (
+                        type(event) is informational_type and event.status_code == 101
+                    ):
+                        return event
+            if reading:
+                raise read_timeout_error("timed out reading the response")
+            raise write_timeout_error("timed out writing the request")
+
+        async def _exchange_streamed(
+            self,
+            head: bytes,
+            body: bytes | bytearray | memoryview,
+            length: int,
+            write_timeout: float | None,
+            read_timeout: float | None,
+        ) -> Any:
+            """Through httpcore2's stream: trio, and bodies written in slices."""
+            try:
+                await self._network_stream.write(head, timeout=write_timeout)
+                if length > COALESCE:
+                    await self._write_large(body, write_timeout)
+            except write_error:
+                pass  # as httpcore2: read the response the server may have sent
+            while True:
+                event = await self._next(read_timeout)
+                if type(event) is response_type:
+                    return event
+                if type(event) is informational_type and event.status_code == 101:
+                    return event
 
         async def _write_large(
             self, body: bytes | bytearray | memoryview, timeout: float | None
@@ -175,8 +287,14 @@ def _define(httpcore2: Any, h11: Any, base: Any, states: Any, outer: Any) -> Any
         async def read_body(self, timeout: float | None) -> bytes:
             """The rest of the response body (the connection is not released)."""
             chunks: list[bytes] = []
+            state = self._h11_state
             while True:
-                event = await self._next(timeout)
+                try:
+                    event = state.next_event()  # usually buffered with the head
+                except h11_remote_error as error:
+                    raise remote_error(error) from error
+                if event is need_data:
+                    event = await self._next(timeout)
                 kind = type(event)
                 if kind is data_type:
                     chunks.append(bytes(event.data))
@@ -196,15 +314,21 @@ def _define(httpcore2: Any, h11: Any, base: Any, states: Any, outer: Any) -> Any
                 elif kind is end_type or event is paused:
                     return
 
-        async def finish(self) -> None:
-            """After a response: idle again if both sides are done, else closed."""
+        def reuse(self) -> bool:
+            """After a response: idle again if both sides are done (True), as
+            httpcore2's ``_response_closed``; False: the connection must be closed."""
             state = self._h11_state
             if state.our_state is h11_done and state.their_state is h11_done:
                 self._state = idle
                 state.start_next_cycle()
                 if self._keepalive_expiry is not None:
                     self._expire_at = time.monotonic() + self._keepalive_expiry
-            elif self._state is not closed:
+                return True
+            return self._state is closed
+
+        async def finish(self) -> None:
+            """After a response: idle again if both sides are done, else closed."""
+            if not self.reuse():
                 await self.aclose()
 
     class PooledConnection(outer):  # type: ignore[misc]
@@ -264,5 +388,6 @@ class FastExchange:
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
-            with anyio.CancelScope(shield=True):
-                await self._inner.finish()
+            if not self._inner.reuse():
+                with anyio.CancelScope(shield=True):
+                    await self._inner.aclose()

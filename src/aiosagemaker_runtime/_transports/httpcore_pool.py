@@ -261,7 +261,7 @@ class _DirectPool:
         self._request = httpcore2.Request
         self._tls: ssl.SSLContext | None = None
         self._tls_lock = anyio.Lock()
-        self._slots = anyio.Semaphore(limit)
+        self._slots = anyio.Semaphore(limit, fast_acquire=True)  # no extra yield when free
         self._idle: dict[tuple[bytes, bytes, int | None], deque[Any]] = {}
         self._urls: dict[str, tuple[Any, Any, tuple[bytes, bytes, int | None], bytes]] = {}
         self._extensions = {"timeout": timeout}
