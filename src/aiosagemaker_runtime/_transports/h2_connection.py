@@ -27,7 +27,7 @@ while those above it fail with ``UnprocessedStreamError`` and no new stream is o
 from __future__ import annotations
 
 import contextlib
-import re
+import math
 import select
 import ssl
 from collections.abc import Callable
@@ -47,8 +47,9 @@ from hyperframe.frame import Frame, GoAwayFrame
 from .._exceptions import EndpointConnectionError, TransportError
 from . import h2_errors
 from .h2_exchange import H2Exchange, Stream
+from .h2_headers import request_headers
 
-__all__ = ["ConnectionUnavailable", "H2Connection"]
+__all__ = ["ConnectionUnavailable", "H2Connection", "request_headers"]
 
 #: Our receive window per stream (what the server may send before we read it).
 STREAM_WINDOW = 1 << 20
@@ -59,13 +60,6 @@ _READ_SIZE = 1 << 16
 _CLOSE_TIMEOUT = 1.0
 #: Seconds a read of what arrived on an idle connection may take.
 _CATCH_UP_TIMEOUT = 0.05
-#: Request headers that HTTP/2 forbids (connection-specific) or carries otherwise.
-_DROPPED = frozenset(
-    (b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"host")
-)
-
-_TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
-_BAD_VALUE = re.compile(rb"[\r\n\x00]")
 
 _DataReceived = h2.events.DataReceived
 _ResponseReceived = h2.events.ResponseReceived
@@ -93,35 +87,6 @@ class _H2State(h2.connection.H2Connection):
         if self.state_machine.state is _CLOSED:
             self.state_machine.state = _CLIENT_OPEN
         return frames, events
-
-
-def request_headers(
-    method: str, scheme: str, authority: str, path: str, headers: list[tuple[str, str]]
-) -> list[tuple[bytes, bytes]]:
-    """The HEADERS of a request: pseudo-headers, then ``headers`` lower-cased, without
-    the connection-specific ones HTTP/2 forbids (``Host`` becomes ``:authority``).
-
-    Checked here, as h2 would only find a bad field while compressing the block (its
-    HPACK table then out of step with the server's): ``ParamValidationError``.
-    """
-    out = [
-        (b":method", method.encode("ascii")),
-        (b":scheme", scheme.encode("ascii")),
-        (b":authority", authority.encode("latin-1")),
-        (b":path", path.encode("latin-1")),
-    ]
-    for name, value in headers:
-        try:
-            raw = name.lower().encode("latin-1")
-            raw_value = value.encode("latin-1")
-        except UnicodeEncodeError:
-            raise h2_errors.invalid_header(name) from None
-        if not raw or not _TOKEN.issuperset(raw) or _BAD_VALUE.search(raw_value):
-            raise h2_errors.invalid_header(name)
-        if raw in _DROPPED or (raw == b"te" and raw_value.lower() != b"trailers"):
-            continue
-        out.append((raw, raw_value))
-    return out
 
 
 class H2Connection:
@@ -285,25 +250,29 @@ class H2Connection:
 
     # -- writing -------------------------------------------------------------------
 
-    def take(self) -> None:
-        """Move the frames h2 produced into our outbox (call after every h2 call)."""
+    def take(self) -> bool:
+        """Move the frames h2 produced into our outbox (call after every h2 call);
+        whether there is anything to write."""
         data = self.h2.data_to_send()
         if data:
             self._outbox.append(data)
+        return bool(self._outbox)
 
     async def flush(self, timeout: float | None = -1.0) -> None:
-        """Write the outbox; shielded from cancellation, bounded by ``timeout`` (by
-        default the write timeout, ``read_timeout``). A failure fails the connection
-        (recorded in ``error``) and raises it."""
+        """Write the outbox (returns at once when it is empty and no write is under way);
+        shielded from cancellation, bounded by ``timeout`` (by default the write
+        timeout, ``read_timeout``). A failure fails the connection (recorded in
+        ``error``) and raises it."""
         if self.error is not None:
             raise h2_errors.again(self.error)
+        outbox = self._outbox
+        if not outbox and not self._writing:
+            return
         if timeout is not None and timeout < 0:
             timeout = self.read_timeout
-        outbox = self._outbox
+        deadline = math.inf if timeout is None else anyio.current_time() + timeout
         failure: BaseException | None = None
-        with anyio.CancelScope(shield=True) as scope:
-            if timeout is not None:
-                scope.deadline = anyio.current_time() + timeout
+        with anyio.CancelScope(deadline=deadline, shield=True) as scope:
             while self._writing:  # the writer may be writing our frames: wait for it
                 written = self._written
                 if written is None:
@@ -412,7 +381,8 @@ class H2Connection:
             return
         self.take()
         self._dispatch(events)
-        await self.flush_soon()
+        if self._outbox:
+            await self.flush_soon()
 
     async def _lost(self, error: BaseException) -> None:
         if self._goaway is not None and isinstance(error, anyio.EndOfStream):

@@ -84,11 +84,21 @@ class H2Exchange:
         stream = self._stream
         if stream.input_ended:
             raise RuntimeError("the input of the exchange has ended")
+        conn = self._conn
+        if type(data) is bytes and 0 < len(data) <= conn.window(stream.id):
+            # One frame, within the windows (a part of an exchange, nearly always).
+            try:
+                conn.h2.send_data(stream.id, data)
+                conn.take()
+                await conn.flush()
+            except BaseException as error:
+                await self._failed(error, partly=False)
+                raise  # (_failed raised the mapped error if there is one)
+            return
         view = memoryview(data)
         if view.itemsize != 1 or view.ndim != 1:
             view = view.cast("B")
         total = len(view)
-        conn = self._conn
         h2c = conn.h2
         sent = 0
         try:
@@ -103,11 +113,16 @@ class H2Exchange:
                 conn.take()
             await conn.flush()
         except BaseException as error:
-            if 0 < sent < total or not isinstance(error, TransportError):
-                await self._reset()
-            if isinstance(error, h2.exceptions.ProtocolError):
-                raise self._protocol_error(error) from error
+            await self._failed(error, partly=0 < sent < total)
             raise
+
+    async def _failed(self, error: BaseException, *, partly: bool) -> None:
+        """A send failed (``partly``: with some of its data sent): reset the stream
+        unless the failure was the connection's; raise h2's errors mapped."""
+        if partly or not isinstance(error, TransportError):
+            await self._reset()
+        if isinstance(error, h2.exceptions.ProtocolError):
+            raise self._protocol_error(error) from error
 
     async def _wait_for_window(self) -> None:
         conn = self._conn
@@ -186,8 +201,8 @@ class H2Exchange:
         data, length = chunks.popleft()
         if length:
             conn.h2.acknowledge_received_data(length, stream.id)
-            conn.take()
-            await conn.flush_soon()
+            if conn.take():  # a WINDOW_UPDATE is due
+                await conn.flush_soon()
         return data
 
     async def _reset(self) -> None:
