@@ -29,7 +29,7 @@ cancellation, a ``break`` out of the output) resets that HTTP/2 stream, nothing 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
@@ -76,11 +76,12 @@ class DuplexStreamOutput(EventStreamOutput, Generic[InT, OutT]):
 
     _sender_: Any = PrivateAttr(default=None)
     _tasks_: Any = PrivateAttr(default=None)
-    #: Scopes of the reads in progress: closing the stream from another task ends them.
-    _reads_: Any = PrivateAttr(default=None)
 
     def _input(self) -> EventSender:
-        sender: EventSender | None = self._sender_
+        # Read from pydantic's store of private values: ``self._sender_`` would go
+        # through the model's __getattr__ on every send.
+        private = self.__pydantic_private__
+        sender: EventSender | None = private.get("_sender_") if private else None
         if sender is None:
             raise RuntimeError("this output was not returned by a duplex call")
         return sender
@@ -104,29 +105,16 @@ class DuplexStreamOutput(EventStreamOutput, Generic[InT, OutT]):
     def __aiter__(self) -> AsyncIterator[OutT]:
         """The output events, in order, as they arrive (see
         :class:`~aiosagemaker_runtime.EventStream`: one loop reads a stream, and leaving
-        it early closes the stream). Closing the stream from another task ends it."""
-        return _Reader(self, getattr(self, self._event_stream_attr_).__aiter__())
+        it early closes the stream). Closing the stream from another task ends it: the
+        engine wakes a read waiting for the stream's output when the stream is left."""
+        iterator: AsyncIterator[OutT] = getattr(self, self._event_stream_attr_).__aiter__()
+        return iterator
 
     async def __anext__(self) -> OutT:
         """The next output event (``await anext(stream)``); the stream stays open between
         calls, unlike an ``async for`` loop left early."""
-        event: OutT = await self._read(getattr(self, self._event_stream_attr_).__anext__)
+        event: OutT = await getattr(self, self._event_stream_attr_).__anext__()
         return event
-
-    async def _read(self, step: Callable[[], Awaitable[Any]]) -> Any:
-        """``await step()``, ended (``StopAsyncIteration``) when another task closes the
-        stream meanwhile: the engine reads for every stream of a connection and would
-        not notice a local close until something arrives."""
-        reads = self._reads_
-        if reads is None:
-            reads = self._reads_ = set()
-        with anyio.CancelScope() as scope:
-            reads.add(scope)
-            try:
-                return await step()
-            finally:
-                reads.discard(scope)
-        raise StopAsyncIteration
 
     def exchange(
         self, events: AsyncIterable[InT | bytes | str] | Iterable[InT | bytes | str]
@@ -149,8 +137,6 @@ class DuplexStreamOutput(EventStreamOutput, Generic[InT, OutT]):
         """Leave the stream (idempotent): unless both sides have ended, it is reset;
         later sends fail."""
         sender: EventSender | None = self._sender_
-        for scope in list(self._reads_ or ()):
-            scope.cancel()
         try:
             await super().aclose()
         finally:
@@ -190,33 +176,17 @@ class _Pump:
         stream = self._stream
         events = self._events
         try:
+            send = stream._input().send
             if hasattr(events, "__aiter__"):
                 async for event in events:
-                    await stream.send(event)
+                    await send(event)
             else:
                 for event in events:
-                    await stream.send(event)
+                    await send(event)
             await stream.end_input()
         except Exception as error:
             self.error = error
             await stream.aclose()  # ends the iteration, which raises the error
-
-
-class _Reader(Generic[OutT]):
-    """One ``async for`` over a duplex stream (see :meth:`DuplexStreamOutput._read`)."""
-
-    __slots__ = ("_iterator", "_owner")
-
-    def __init__(self, owner: DuplexStreamOutput[Any, OutT], iterator: AsyncIterator[OutT]) -> None:
-        self._owner = owner
-        self._iterator = iterator
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> OutT:
-        event: OutT = await self._owner._read(self._iterator.__anext__)
-        return event
 
 
 class _Exchange(Generic[OutT]):
