@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._exceptions import ServiceError
 from .._spec import MemberSpec, OperationSpec, ServiceSpec, ShapeSpec
+from .parse_values import constructor
 
 if TYPE_CHECKING:
     from .eventstream import Message
@@ -42,6 +43,8 @@ class EventMember(NamedTuple):
     payload_type: str
     headers: tuple[MemberSpec, ...]
     body: tuple[MemberSpec, ...]
+    #: Builds the event's model from attribute values (``parse_values.constructor``).
+    construct: Callable[[dict[str, Any]], Any] | None = None
 
 
 class EventPlan(NamedTuple):
@@ -80,6 +83,7 @@ def event_plan(operation: OperationSpec) -> EventPlan:
             payload_type=shapes[payload.target].type if payload is not None else "",
             headers=tuple(m for m in shape.members if m.event_header),
             body=tuple(m for m in shape.members if not m.event_header and not m.event_payload),
+            construct=None if shape.exception else constructor(shape),
         )
         (errors if shape.exception else events)[event_member.name] = entry
     plan = EventPlan(shapes=shapes, events=events, errors=errors)
@@ -195,10 +199,9 @@ def _build_event(plan: EventPlan, event: EventMember, message: Message) -> Any:
         value = message.headers.get(member.wire_name or member.name)
         if value is not None:
             fields[member.attr] = value
-    cls = event.shape.cls
-    if cls is None:
+    if event.construct is None:
         return fields
-    return cls.model_construct(**fields)
+    return event.construct(fields)
 
 
 def _build_error(
