@@ -7,7 +7,8 @@ is read while its body is still being written). ``httpx_engine`` is the default 
 httpcore2's connections in ``httpcore_exchange``, or a caller's ``httpx2``/``httpx``
 client through ``httpx_client``; their errors mapped in ``httpx_errors``),
 ``aiohttp_engine`` the fast engine for asyncio, ``h2_engine`` the HTTP/2 duplex engine
-(``h2_connection``, ``h2_exchange``, errors mapped in ``h2_errors``). ``bodies``
+(``h2_connection``, ``h2_exchange``, request headers in ``h2_headers``, errors mapped in
+``h2_errors``). ``bodies``
 assembles large bodies, ``tls`` builds the ``AWS_CA_BUNDLE`` context.
 Engines know nothing of the wire format, signing or the client; they raise only the
 library's transport exceptions.
