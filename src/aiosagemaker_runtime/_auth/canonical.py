@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -144,41 +145,96 @@ def _url_parts(url: str, normalize: bool = True) -> _UrlParts:
     return result
 
 
-_name_cache: dict[tuple[str, frozenset[str]], str] = {}
+# Per set of unsigned headers and of headers a signing replaces: header name -> its
+# lower-cased name when signed, "" when not; replaced names are never stored, so the
+# first sight of one in a request goes to _classify (which returns None for it).
+_NameTable = dict[str, str]
+_name_tables: dict[tuple[frozenset[str], frozenset[str]], _NameTable] = {}
+_NAME_TABLE_SIZE = 1024
 
 
-def _signed_name(name: str, unsigned: frozenset[str]) -> str:
-    """The lower-cased name when the header is signed, else ``""``; cached."""
-    cache_key = (name, unsigned)
-    lname = _name_cache.get(cache_key)
-    if lname is None:
-        lname = name.lower()
-        if lname in unsigned or lname.startswith(_SDK_PREFIX):
-            lname = ""
-        if len(_name_cache) >= 1024:
-            _name_cache.clear()
-        _name_cache[cache_key] = lname
+def _name_table(unsigned: frozenset[str], replaced: frozenset[str]) -> _NameTable:
+    key = (unsigned, replaced)
+    table = _name_tables.get(key)
+    if table is None:
+        if len(_name_tables) >= 16:
+            _name_tables.clear()
+        table = _name_tables[key] = {}
+    return table
+
+
+def _classify(
+    name: str, table: _NameTable, unsigned: frozenset[str], replaced: frozenset[str]
+) -> str | None:
+    lname = name.lower()
+    if lname in replaced:
+        return None
+    if lname in unsigned or lname.startswith(_SDK_PREFIX):
+        lname = ""
+    if len(table) >= _NAME_TABLE_SIZE:
+        table.clear()
+    table[name] = lname
     return lname
+
+
+def _collect_signed(
+    headers: Iterable[tuple[str, str]],
+    unsigned: frozenset[str],
+    replaced: frozenset[str] = frozenset(),
+) -> dict[str, str] | None:
+    """Lower-cased name -> canonical value for every header that is signed; ``None``
+    when a header named in ``replaced`` is present."""
+    table = _name_table(unsigned, replaced)
+    collected: dict[str, str] = {}
+    for name, value in headers:
+        lname = table.get(name)
+        if lname is None:
+            lname = _classify(name, table, unsigned, replaced)
+            if lname is None:
+                return None
+        if lname:
+            trimmed = " ".join(value.split())
+            previous = collected.get(lname)
+            collected[lname] = trimmed if previous is None else f"{previous},{trimmed}"
+    return collected
 
 
 def _collect_headers(
     headers: Iterable[tuple[str, str]], unsigned: frozenset[str]
 ) -> dict[str, str]:
     """Lower-cased name -> canonical value for every header that is signed."""
-    collected: dict[str, str] = {}
-    for name, value in headers:
-        lname = _signed_name(name, unsigned)
-        if not lname:
-            continue
-        trimmed = " ".join(value.split())
-        previous = collected.get(lname)
-        collected[lname] = trimmed if previous is None else f"{previous},{trimmed}"
+    collected = _collect_signed(headers, unsigned)
+    assert collected is not None  # nothing is replaced
     return collected
 
 
 def _canonical_headers(collected: Mapping[str, str], names: list[str]) -> tuple[str, str]:
     block = "".join([f"{name}:{collected[name]}\n" for name in names])
     return block, ";".join(names)
+
+
+# Per tuple of header names (in the order collected): a getter of their values in
+# sorted order, the canonical request as a %-format and the signed-headers list.
+_Layout = tuple[Callable[[Mapping[str, str]], tuple[str, ...]], str, str]
+_layouts: dict[tuple[str, ...], _Layout] = {}
+
+
+def _layout(key: tuple[str, ...]) -> _Layout:
+    names = sorted(key)
+    signed = ";".join(names)
+    lines = "".join(f"{name.replace('%', '%%')}:%s\n" for name in names)
+    template = f"%s\n%s\n%s\n{lines}\n{signed.replace('%', '%%')}\n%s"
+    if not names:
+        layout: _Layout = (lambda collected: (), template, signed)
+    elif len(names) == 1:
+        only = names[0]
+        layout = (lambda collected: (collected[only],), template, signed)
+    else:
+        layout = (operator.itemgetter(*names), template, signed)
+    if len(_layouts) >= 256:
+        _layouts.clear()
+    _layouts[key] = layout
+    return layout
 
 
 def _assemble(
@@ -188,9 +244,13 @@ def _assemble(
     collected: Mapping[str, str],
     payload_sha256: str,
 ) -> tuple[str, str]:
-    names = sorted(collected)
-    block, signed = _canonical_headers(collected, names)
-    return f"{method.upper()}\n{uri}\n{query}\n{block}\n{signed}\n{payload_sha256}", signed
+    # Most calls send the same headers in the same order: one cached layout for them.
+    key = tuple(collected)
+    layout = _layouts.get(key)
+    if layout is None:
+        layout = _layout(key)
+    values, template, signed = layout
+    return template % (method.upper(), uri, query, *values(collected), payload_sha256), signed
 
 
 def canonical_request(
@@ -271,9 +331,27 @@ def _pads(key: bytes) -> _Pads:
 
 
 def _signature(key: bytes, sts: str) -> str:
-    inner_pad, outer_pad = _pads(key)
-    inner = inner_pad.copy()
-    inner.update(sts.encode("utf-8"))
-    outer = outer_pad.copy()
+    return _hmac_hex(_pads(key), sts)
+
+
+_signing_pads: dict[tuple[str, str, str, str], _Pads] = {}
+
+
+def signing_pads(secret_key: str, date: str, region: str, service: str) -> _Pads:
+    """The HMAC pads of :func:`signing_key` (one cache lookup per signature)."""
+    cache_key = (secret_key, date, region, service)
+    pads = _signing_pads.get(cache_key)
+    if pads is None:
+        pads = _pads(signing_key(secret_key, date, region, service))
+        if len(_signing_pads) >= _KEY_CACHE_SIZE:
+            _signing_pads.clear()
+        _signing_pads[cache_key] = pads
+    return pads
+
+
+def _hmac_hex(pads: _Pads, message: str) -> str:
+    inner = pads[0].copy()
+    inner.update(message.encode("utf-8"))
+    outer = pads[1].copy()
     outer.update(inner.digest())
     return str(outer.hexdigest())

@@ -27,7 +27,7 @@ import hmac
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from .._http import HTTPRequest
 from .canonical import _KEY_CACHE_SIZE as _KEY_CACHE_SIZE  # re-exported: tests read the cache
@@ -37,7 +37,7 @@ from .canonical import (
     EMPTY_SHA256,
     UNSIGNED_HEADERS,
     _assemble,
-    _collect_headers,
+    _collect_signed,
     _signature,
     _url_parts,
     canonical_query,
@@ -45,6 +45,7 @@ from .canonical import (
     canonical_uri,
     credential_scope,
     signing_key,
+    signing_pads,
     string_to_sign,
 )
 from .canonical import _key_cache as _key_cache
@@ -117,33 +118,61 @@ def sign_request(
     amz_date = _amz_date(now)
     headers = request.headers
     replaced = _REPLACED_WITH_CONTENT if content_sha256_header else _REPLACED
-    for name, _ in headers:
-        if name.lower() in replaced:
-            headers[:] = [h for h in headers if h[0].lower() not in replaced]
-            break
+    collected = _collect_signed(headers, unsigned_headers, replaced)
+    if collected is None:  # signed before: drop the earlier attempt's signing headers
+        headers[:] = [h for h in headers if h[0].lower() not in replaced]
+        collected = _collect_signed(headers, unsigned_headers, replaced)
+        assert collected is not None
+    # Added after the caller's headers (the replaced ones are gone: no repeats to join).
     if content_sha256_header:
         headers.append(("X-Amz-Content-SHA256", payload_sha256))
+        if "x-amz-content-sha256" not in unsigned_headers:
+            collected["x-amz-content-sha256"] = payload_sha256
     headers.append(("X-Amz-Date", amz_date))
+    if "x-amz-date" not in unsigned_headers:
+        collected["x-amz-date"] = amz_date
     token = credentials.token
     if token:
         headers.append(("X-Amz-Security-Token", token))
+        if "x-amz-security-token" not in unsigned_headers:
+            collected["x-amz-security-token"] = " ".join(token.split())
     uri, query, host = _url_parts(request.url, normalize_path)
-    collected = _collect_headers(headers, unsigned_headers)
     if "host" not in collected:
         collected["host"] = host
     creq, signed = _assemble(request.method, uri, query, collected, payload_sha256)
-    date = amz_date[:8]
-    scope = f"{date}/{region}/{service}/aws4_request"
-    key = signing_key(credentials.secret_key, date, region, service)
-    signature = _signature(key, string_to_sign(amz_date, scope, creq))
-    headers.append(
-        (
-            "Authorization",
-            f"{ALGORITHM} Credential={credentials.access_key}/{scope}, "
-            f"SignedHeaders={signed}, Signature={signature}",
-        )
-    )
+    inner, outer, credential = _context(amz_date, region, service, credentials)
+    inner = inner.copy()
+    inner.update(hashlib.sha256(creq.encode("utf-8")).hexdigest().encode("ascii"))
+    outer = outer.copy()
+    outer.update(inner.digest())
+    signature: str = outer.hexdigest()
+    headers.append(("Authorization", f"{credential}SignedHeaders={signed}, Signature={signature}"))
     return signature
+
+
+# Per signing second, region, service and key: the HMAC's inner state already fed with
+# the string to sign up to the canonical request's hash, its outer pad, and the
+# Authorization header up to the signed headers.
+_Context = tuple[Any, Any, str]
+_contexts: dict[tuple[str, str, str, str, str], _Context] = {}
+
+
+def _context(amz_date: str, region: str, service: str, credentials: Credentials) -> _Context:
+    access_key, secret_key = credentials.access_key, credentials.secret_key
+    cache_key = (amz_date, region, service, access_key, secret_key)
+    context = _contexts.get(cache_key)
+    if context is None:
+        date = amz_date[:8]
+        scope = credential_scope(date, region, service)
+        inner, outer = signing_pads(secret_key, date, region, service)
+        inner = inner.copy()
+        inner.update(f"{ALGORITHM}\n{amz_date}\n{scope}\n".encode())
+        credential = f"{ALGORITHM} Credential={access_key}/{scope}, "
+        context = (inner, outer, credential)
+        if len(_contexts) >= _KEY_CACHE_SIZE:
+            _contexts.clear()
+        _contexts[cache_key] = context
+    return context
 
 
 # --------------------------------------------------------------------------- verifying
