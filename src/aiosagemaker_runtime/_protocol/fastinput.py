@@ -34,12 +34,20 @@ _INT_TYPES = frozenset({"integer", "long", "short", "byte", "bigInteger"})
 Check = Callable[[Any], bool]
 
 
+_MEMO_SIZE = 64
+
+
 def _string_check(spec: ShapeSpec) -> Check:
     low, high, enum, pattern = spec.min, spec.max, frozenset(spec.enum), spec.pattern
+    # Calls repeat the same few values (an endpoint name, a content type): the values
+    # that passed are remembered, except sensitive members' (not kept past the call).
+    passed: set[str] | None = None if spec.sensitive else set()
 
     def check(value: Any) -> bool:
         if type(value) is not str:
             return False
+        if passed is not None and value in passed:
+            return True
         length = len(value)
         if (low is not None and length < low) or (high is not None and length > high):
             return False
@@ -48,7 +56,13 @@ def _string_check(spec: ShapeSpec) -> Check:
         # Compiled on first use: a plan covers every member, a call passes a few.
         if pattern and compiled_pattern(pattern).fullmatch(value) is None:
             return False
-        return header_safe(value)
+        if not header_safe(value):
+            return False
+        if passed is not None:
+            if len(passed) >= _MEMO_SIZE:
+                passed.clear()
+            passed.add(value)
+        return True
 
     return check
 
@@ -70,7 +84,14 @@ def _bool_check(value: Any) -> bool:
 
 def _payload_check(spec: ShapeSpec) -> Check:
     low, high = spec.min, spec.max
-    return lambda value: payload_valid(value, low, high)
+
+    def check(value: Any) -> bool:
+        if type(value) is bytes:
+            length = len(value)
+            return (low is None or length >= low) and (high is None or length <= high)
+        return payload_valid(value, low, high)
+
+    return check
 
 
 def _check_for(spec: ShapeSpec) -> Check | None:
