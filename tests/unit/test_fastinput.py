@@ -80,3 +80,23 @@ def test_a_plain_call_builds_no_pydantic_validator() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_remembered_values_give_the_same_answers() -> None:
+    # The second call of each value is answered from the members' memory of passed values.
+    for _ in range(2):
+        good = construct_if_plain(
+            SHAPE, INVOKE_ENDPOINT.shapes, {"endpoint_name": "e-1", "body": b""}
+        )
+        assert good is not None and good.endpoint_name == "e-1"
+        bad = {"endpoint_name": "e-1", "body": b"", "content_type": "a\nb"}
+        assert construct_if_plain(SHAPE, INVOKE_ENDPOINT.shapes, bad) is None
+        assert construct_if_plain(SHAPE, INVOKE_ENDPOINT.shapes, {"endpoint_name": "-e"}) is None
+    # More distinct values than a member remembers: still checked, never refused wrongly.
+    for n in range(200):
+        assert (
+            construct_if_plain(
+                SHAPE, INVOKE_ENDPOINT.shapes, {"endpoint_name": f"e{n}", "body": b"x"}
+            )
+            is not None
+        )
