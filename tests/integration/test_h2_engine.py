@@ -356,6 +356,9 @@ async def test_a_full_connection_makes_the_pool_open_another() -> None:
         with anyio.fail_after(LIMIT):
             held = [await transport.open(request(server.url, "/echo")) for _ in range(5)]
             assert server.connections == 3
+            # The server's threads record each stream as they read its HEADERS: wait for
+            # the five before closing (closed at once, a connection could go unread).
+            await seen(server, lambda: len(server.streams) == 5)
             for exchange in held:
                 await exchange.aclose()
             await transport.aclose()
