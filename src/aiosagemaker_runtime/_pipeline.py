@@ -152,13 +152,17 @@ class Pipeline:
     ) -> tuple[str, HTTPRequest]:
         """The validated input serialized for its endpoint, once per call (not per
         attempt): ``(region, request)``, the request not yet signed."""
-        model = build_input(operation, input, params)
+        return await self._serialize(operation, build_input(operation, input, params), call)
+
+    async def _serialize(
+        self, operation: OperationSpec, model: Any, call: _observe.CallObserver | None
+    ) -> tuple[str, HTTPRequest]:
         region, endpoint = self.region, self.endpoint
         if region is None or endpoint is None:
             region, endpoint = await self.resolve()
         if call is not None:
             call.request(model, region, endpoint)
-        if model is not None:
+        if model is not None and rest_json.needs_preparation(operation, model):
             model = await rest_json.prepare_input(operation, model)
         return region, rest_json.serialize_request(operation, model, endpoint)
 
@@ -168,7 +172,17 @@ class Pipeline:
         call = None if observer is None else observer.call(self.service, operation)
         attempt = 0
         try:
-            region, request = await self._request(operation, input, params, call)
+            model = build_input(operation, input, params)
+            region, endpoint = self.region, self.endpoint
+            if (
+                region is None
+                or endpoint is None
+                or call is not None
+                or (model is not None and rest_json.needs_preparation(operation, model))
+            ):
+                region, request = await self._serialize(operation, model, call)
+            else:  # nothing to wait for: as _serialize, without a coroutine
+                request = rest_json.serialize_request(operation, model, endpoint)
             body = request.body
             sha256 = payload_sha256(body)
             base_headers = request.headers
@@ -182,10 +196,13 @@ class Pipeline:
             cost = 0
             attempt = 1
             while True:
-                await retry.before_attempt()
-                credentials = await self.credentials.get()
-                attempt_request = HTTPRequest(
-                    method, url, [*base_headers, self._attempt_headers[attempt - 1]], body
+                if retry.limiter is not None:
+                    await retry.before_attempt()
+                credentials = self.credentials.ready() or await self.credentials.get()
+                # tuple.__new__: HTTPRequest's own __new__ is a Python function (namedtuple).
+                attempt_request: HTTPRequest = tuple.__new__(
+                    HTTPRequest,
+                    (method, url, [*base_headers, self._attempt_headers[attempt - 1]], body),
                 )
                 sign_request(
                     attempt_request,

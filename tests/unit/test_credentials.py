@@ -62,7 +62,13 @@ async def test_chain_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
     resolver = CredentialResolver()
+    assert resolver.ready() is None  # not resolved yet: get() must be awaited
     assert await resolver.get() == Credentials("AKIDENV", SECRET, TOKEN)
+    assert resolver.ready() == Credentials("AKIDENV", SECRET, TOKEN)
+
+
+def test_explicit_credentials_are_ready_at_once() -> None:
+    assert CredentialResolver("AKID", SECRET, TOKEN).ready() == Credentials("AKID", SECRET, TOKEN)
 
 
 @pytest.mark.anyio

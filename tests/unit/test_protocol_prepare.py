@@ -15,7 +15,11 @@ from pydantic import Field
 from test_protocol_model import ENDPOINT, TABLES, make_input
 
 from aiosagemaker_runtime import ParamValidationError
-from aiosagemaker_runtime._protocol.rest_json import prepare_input, serialize_request
+from aiosagemaker_runtime._protocol.rest_json import (
+    needs_preparation,
+    prepare_input,
+    serialize_request,
+)
 from aiosagemaker_runtime._protocol.shapes import Shape, blob_payload
 from aiosagemaker_runtime._spec import MemberSpec, OperationSpec, ShapeSpec
 
@@ -96,6 +100,14 @@ async def test_in_memory_payloads_are_kept_as_they_are(body: Any) -> None:
     assert prepared is value
     if body is not None:
         assert prepared.body is body
+    assert not needs_preparation(UPLOAD, value)  # the pipeline skips prepare_input
+
+
+@pytest.mark.anyio
+async def test_a_payload_to_read_needs_preparation() -> None:
+    value = UploadInput(name="n", body=io.BytesIO(b"abc"))
+    assert needs_preparation(UPLOAD, value)
+    assert (await prepare_input(UPLOAD, value)).body == b"abc"
 
 
 @pytest.mark.anyio
@@ -214,7 +226,9 @@ def test_unprepared_streams_are_not_serialized() -> None:
 @pytest.mark.anyio
 async def test_idempotency_tokens_are_fixed_once_per_call() -> None:
     op = TABLES.operations["CreateThing"]
-    prepared = await prepare_input(op, make_input(TABLES, op.input, {"Name": "n"}))
+    unprepared = make_input(TABLES, op.input, {"Name": "n"})
+    assert needs_preparation(op, unprepared)
+    prepared = await prepare_input(op, unprepared)
     token = prepared.client_token
     assert uuid.UUID(token).version == 4
     first = serialize_request(op, prepared, ENDPOINT)

@@ -93,6 +93,14 @@ class CredentialResolver:
     def profile_name(self) -> str | None:
         return self._profile_name
 
+    def ready(self) -> Credentials | None:
+        """The credentials :meth:`get` would return without waiting (explicit ones, or
+        resolved ones that never expire), else ``None``: await :meth:`get` (which also
+        makes the refresh checks)."""
+        if self._static is not None:
+            return self._static
+        return None if self._refreshable else self._current
+
     async def get(self) -> Credentials:
         """Current credentials; raises :class:`CredentialsError` when there are none."""
         if self._static is not None:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "deserialize_json",
+    "needs_preparation",
     "parse_error",
     "parse_response",
     "parse_stream_output",
@@ -128,6 +129,21 @@ async def _read_payload(source: Any, maximum: int | None, name: str) -> bytes:
     return b"".join(parts)
 
 
+_IN_MEMORY = (*_BYTES_LIKE, str)
+
+
+def needs_preparation(operation: OperationSpec, input: Any) -> bool:
+    """False when :func:`prepare_input` would return ``input`` as it is (no payload to
+    read, no idempotency token to fill): the call may skip it."""
+    plan = _request_plan(operation)
+    if plan.idempotency:
+        return True
+    if plan.payload_kind == "raw":
+        value = getattr(input, plan.payload_attr)
+        return value is not None and not isinstance(value, _IN_MEMORY)
+    return False
+
+
 async def prepare_input(operation: OperationSpec, input: Any) -> Any:
     """Make ``input`` ready to serialize, once per call (not per attempt).
 
@@ -144,7 +160,7 @@ async def prepare_input(operation: OperationSpec, input: Any) -> Any:
     updates: dict[str, Any] = _missing_tokens(plan, base) if plan.idempotency else {}
     if plan.payload_kind == "raw":
         value = getattr(base, plan.payload_attr)
-        if value is not None and not isinstance(value, (*_BYTES_LIKE, str)):
+        if value is not None and not isinstance(value, _IN_MEMORY):
             minimum, maximum = plan.payload_limits
             data = await _read_payload(value, maximum, plan.payload_name)
             if minimum is not None and len(data) < minimum:

@@ -408,4 +408,6 @@ def serialize_request(operation: OperationSpec, input: Any, endpoint_url: str) -
             body = b"{}"
         if body and not any(name.lower() == "content-type" for name, _ in headers):
             headers.append(("Content-Type", "application/json"))
-    return HTTPRequest(plan.method, url, headers, body)
+    # tuple.__new__: HTTPRequest's own __new__ is a Python function (namedtuple).
+    request: HTTPRequest = tuple.__new__(HTTPRequest, (plan.method, url, headers, body))
+    return request
