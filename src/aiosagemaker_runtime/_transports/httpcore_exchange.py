@@ -81,7 +81,40 @@ def _build(httpcore2: Any) -> Any:
     if not expected:
         return outer
     anyio_stream = getattr(anyio_backend, "AnyIOStream", None)
-    return _define(httpcore2, h11, base, states, outer, _utils.is_socket_readable, anyio_stream)
+    return _define(
+        httpcore2, h11, base, states, outer, _utils.is_socket_readable, anyio_stream, _checks(h11)
+    )
+
+
+def _checks(h11: Any) -> Any:
+    """``(headers) -> bool``: h11's own header name and value rules applied to all of a
+    request's names, and all its values, joined by newlines, in two regex matches. No name
+    or value may contain a newline under those rules, so the joined text matches exactly
+    when each part does and the joined text has one newline fewer than there are
+    headers. ``None`` when h11 has not the rules."""
+    try:
+        from h11 import _abnf
+
+        name, value = _abnf.field_name, _abnf.field_value
+    except (ImportError, AttributeError):
+        return None
+    import re
+
+    names = re.compile(f"(?:{name}\n)*{name}".encode("ascii")).fullmatch
+    values = re.compile(f"(?:{value}\n)*{value}".encode("ascii")).fullmatch
+
+    def valid(headers: list[tuple[bytes, bytes]]) -> bool:
+        joined_names = b"\n".join([pair[0] for pair in headers])
+        joined_values = b"\n".join([pair[1] for pair in headers])
+        separators = len(headers) - 1
+        return (
+            joined_names.count(b"\n") == separators
+            and joined_values.count(b"\n") == separators
+            and names(joined_names) is not None
+            and values(joined_values) is not None
+        )
+
+    return valid
 
 
 def _define(
@@ -92,6 +125,7 @@ def _define(
     outer: Any,
     is_socket_readable: Any,
     anyio_stream: Any,
+    valid_headers: Any,
 ) -> Any:
     new, idle, active, closed = states.NEW, states.IDLE, states.ACTIVE, states.CLOSED
     need_data = h11.NEED_DATA
@@ -168,7 +202,18 @@ def _define(
             state = self._h11_state
             try:
                 try:
-                    head = state.send(h11_request(method=method, target=target, headers=headers))
+                    # h11 checks each header name and value with a regex match (~25 per
+                    # request); checked here in two, the request is built as parsed
+                    # (h11 still lower-cases the names and checks Content-Length, the
+                    # Host header, the method and the target); else h11 checks (and
+                    # raises its own error).
+                    if valid_headers is not None and valid_headers(headers):
+                        event = h11_request(
+                            method=method, target=target, headers=headers, _parsed=True
+                        )
+                    else:
+                        event = h11_request(method=method, target=target, headers=headers)
+                    head = state.send(event)
                     if length <= COALESCE:
                         if length:
                             head += state.send(h11_data(data=body))
