@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+
+
+def entry_point_module() -> str:
+    """The module the ``pytest11`` entry point names in pyproject.toml (the installed
+    metadata may be older: it changes at the next install)."""
+    section = re.search(
+        r'^\[project\.entry-points\.pytest11\]\s*^aiosagemaker_runtime\s*=\s*"([^"]+)"',
+        PYPROJECT.read_text(),
+        re.MULTILINE,
+    )
+    assert section is not None
+    return section.group(1)
+
 
 USER_TESTS = """
 import urllib.error
@@ -71,7 +89,63 @@ def test_fixture_and_marker_from_the_entry_point(tmp_path: Path) -> None:
     assert "fixture 'fake_sagemaker' not found" in result.stdout
 
 
-def test_loading_the_plugin_does_not_load_the_server() -> None:
+@pytest.mark.parametrize(
+    "module",
+    [
+        pytest.param(entry_point_module(), id="entry-point-module"),
+        pytest.param("aiosagemaker_runtime.testing.pytest_plugin", id="former-module"),
+    ],
+)
+def test_fixture_and_marker_from_the_plugin_module(tmp_path: Path, module: str) -> None:
+    # The module named by pyproject.toml, whatever the installed metadata names, and the
+    # plugin's former module (pytest_plugins = [...] in a conftest, an older install).
+    (tmp_path / "test_user.py").write_text(USER_TESTS)
+    result = run_pytest(tmp_path, "--strict-markers", "-p", "no:aiosagemaker_runtime", "-p", module)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+
+
+UNUSED_FIXTURE_TESTS = """
+import sys
+
+
+def test_the_package_is_not_imported():
+    assert sorted(m for m in sys.modules if m.startswith("aiosagemaker_runtime")) == []
+
+
+def test_the_marker_is_declared(pytestconfig):
+    assert any(line.startswith("fake_sagemaker(") for line in pytestconfig.getini("markers"))
+"""
+
+
+def test_a_session_without_the_fixture_does_not_import_the_package(tmp_path: Path) -> None:
+    # Every pytest session of a project that installs us loads the plugin: it costs
+    # nothing until a test asks for the fixture.
+    (tmp_path / "test_other.py").write_text(UNUSED_FIXTURE_TESTS)
+    module = entry_point_module()
+    result = run_pytest(tmp_path, "-p", "no:aiosagemaker_runtime", "-p", module)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+
+
+def test_loading_the_plugin_does_not_load_the_package() -> None:
+    code = textwrap.dedent(
+        f"""
+        import sys
+        import pytest
+        before = set(sys.modules)
+        import {entry_point_module()}
+        print(sorted(m for m in set(sys.modules) - before if m.startswith(("aiosagemaker_runtime", "hypercorn"))))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_former_plugin_module_does_not_load_the_server() -> None:
     code = textwrap.dedent(
         """
         import sys

@@ -1,45 +1,11 @@
-"""pytest plugin (registered by the package's ``pytest11`` entry point): the
-``fake_sagemaker`` fixture and its marker.
+"""The pytest plugin under its former module name: the ``fake_sagemaker`` fixture and
+marker of ``_aiosagemaker_runtime_pytest``, the module the ``pytest11`` entry point now
+names (outside the package, so that pytest's start-up does not import the package).
 
-::
-
-    def test_predict(fake_sagemaker):
-        fake_sagemaker.endpoint("model").respond({"label": "cat"})
-        client = boto3.client("sagemaker-runtime", endpoint_url=fake_sagemaker.url, ...)
-
-The fake runs in a thread of its own (see :class:`~aiosagemaker_runtime.testing.
-FakeSageMaker`), so the fixture serves synchronous tests and async tests of any event
-loop (pytest-asyncio, anyio, trio) alike. ``@pytest.mark.fake_sagemaker(**settings)``
-passes ``FakeSageMaker`` settings (``check_signatures=True``, ``region=...``).
+Kept for installs whose entry point still names this module, and for
+``pytest_plugins = ["aiosagemaker_runtime.testing.pytest_plugin"]``.
 """
 
-from __future__ import annotations
+from _aiosagemaker_runtime_pytest import fake_sagemaker, pytest_configure
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
-
-import pytest
-
-if TYPE_CHECKING:
-    from ._fake import FakeSageMaker
-
-__all__ = ["fake_sagemaker"]
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "fake_sagemaker(**settings): settings of the fake_sagemaker fixture's FakeSageMaker "
-        "(check_signatures=True, region=..., s3_root=...)",
-    )
-
-
-@pytest.fixture
-def fake_sagemaker(request: pytest.FixtureRequest) -> Iterator[FakeSageMaker]:
-    """A running fake SageMaker Runtime for this test (see :class:`FakeSageMaker`)."""
-    from ._fake import FakeSageMaker
-
-    marker = request.node.get_closest_marker("fake_sagemaker")
-    settings = dict(marker.kwargs) if marker is not None else {}
-    with FakeSageMaker(**settings) as fake:
-        yield fake
+__all__ = ["fake_sagemaker", "pytest_configure"]
