@@ -261,18 +261,6 @@ class _Abandoned(Exception):
     """The record's batch was cancelled before it was sent."""
 
 
-class _Tick(Exception):
-    """Not a record: lets the run's input reader go (see ``_Runner._requests``)."""
-
-
-#: How long the input reader of a run of concurrency one waits for a new record while
-#: records of this actor are still in flight or waiting to be sent again, before it
-#: hands over a tick.
-TICK = 0.025
-_TICKS = _Batch(0)
-_TICK_ITEM = _Item(_TICKS, 0, {}, None)
-
-
 class _Runner:
     """One client and one bulk run for the actor's lifetime, fed by every batch."""
 
@@ -282,13 +270,10 @@ class _Runner:
         self.client = client
         self.queue: asyncio.Queue[_Item] = asyncio.Queue()
         self.waiting: set[_Batch] = set()
-        self.outstanding = 0  # records submitted without a result yet
-        self.ticks = options["concurrency"] == 1  # see _requests
         self.broken: BaseException | None = None
         self.task = self.loop.create_task(self._run(options))
 
     def submit(self, item: _Item) -> None:
-        self.outstanding += 1
         self.queue.put_nowait(item)
 
     async def wait(self, batch: _Batch) -> None:
@@ -311,31 +296,13 @@ class _Runner:
                 raise error
 
     async def _requests(self) -> AsyncIterator[_Item]:
+        # The run's other workers send the records due again while one of them waits
+        # here for the next batch (an async input gets one worker more than the limit).
         queue = self.queue
-        if not self.ticks:
-            # The run's other workers send the records due again while one of them
-            # waits here for the next batch.
-            while True:
-                yield await queue.get()
-        # At a concurrency of one the run's only worker is the one waiting here, so
-        # records waiting to be sent again (throttled, or after a transient error)
-        # would never go while it waits for a batch that may never come. While this
-        # actor's records are outstanding it therefore waits at most TICK and then
-        # hands over a tick: a call that fails at once (not throttling, so the limit
-        # stays), whose result is dropped, and which lets the worker send them.
         while True:
-            if not self.outstanding or not queue.empty():
-                yield await queue.get()
-                continue
-            try:
-                item = await asyncio.wait_for(queue.get(), TICK)
-            except TimeoutError:
-                item = _TICK_ITEM
-            yield item
+            yield await queue.get()
 
     async def _call(self, item: _Item) -> Any:
-        if item.batch is _TICKS:
-            raise _Tick
         if item.batch.abandoned:
             raise _Abandoned
         kwargs = item.kwargs
@@ -349,9 +316,7 @@ class _Runner:
             ) as results:
                 async for result in results:
                     item: _Item = result.request
-                    if item.batch is not _TICKS:
-                        self.outstanding -= 1
-                        item.batch.deliver(item.position, result)
+                    item.batch.deliver(item.position, result)
         except BaseException as error:
             self.broken = error
             for batch in self.waiting:

@@ -158,6 +158,33 @@ async def test_throttled_requests_go_again_while_the_async_input_waits() -> None
     assert op.max_active <= 4
 
 
+@pytest.mark.parametrize("concurrency", [1, 2])
+async def test_a_retry_goes_while_the_only_slot_reader_waits_for_input(concurrency: int) -> None:
+    # The input gives the next request only once it has seen the first result (a Ray
+    # actor fed batch by batch, a queue fed by a consumer). At a concurrency of one the
+    # only worker used to wait in the input's reader while the throttled first request
+    # waited for a worker: a deadlock, unless something else fed the input.
+    op = Recorder()
+    op.failures = {0: [throttle()]}
+    seen_first = anyio.Event()
+
+    async def requests() -> AsyncIterator[dict[str, int]]:
+        yield {"i": 0}
+        await seen_first.wait()
+        yield {"i": 1}
+
+    indices = []
+    with anyio.fail_after(10):
+        async with invoke_many(op, requests(), concurrency=concurrency) as results:
+            async for result in results:
+                assert result.ok
+                indices.append(result.index)
+                seen_first.set()
+    assert indices == [0, 1]
+    assert op.calls == [0, 0, 1]
+    assert op.max_active == 1
+
+
 async def test_fixed_concurrency_still_retries_throttled_requests() -> None:
     op = Recorder()
     op.failures = {1: [throttle()]}

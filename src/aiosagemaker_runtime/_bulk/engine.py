@@ -94,7 +94,6 @@ class BulkInvocation(Generic[T]):
         self._is_throttling = is_throttling
         self._on_progress = on_progress
         self._limit = ConcurrencyLimit(concurrency, adaptive=adaptive)
-        self._workers = concurrency
         self._task_group: anyio.abc.TaskGroup | None = None
         self._entered = False
         self._start = 0.0
@@ -105,6 +104,10 @@ class BulkInvocation(Generic[T]):
             self._async_source = aiter(requests)
         else:
             self._sync_source = iter(requests)
+        # An async input's reader may wait for ever (a queue, a Ray actor's batches)
+        # while holding no call slot: one worker more than the limit, so that a due
+        # retry always has a worker even at a limit of one. Calls stay within the limit.
+        self._workers = concurrency + (self._async_source is not None)
         self._read = 0  # requests taken from the input
         self._reading = 0  # 1 while a worker awaits the async input
         self._exhausted = False
@@ -210,10 +213,11 @@ class BulkInvocation(Generic[T]):
 
     # -- the workers ----------------------------------------------------------------
     #
-    # ``concurrency`` workers; each claims a job without waiting when it can (a due
-    # retry, else the next request while the window is open), runs it and claims the
-    # next; otherwise it parks. Whatever may let a parked worker start a call (a result
-    # taken, a claim that leaves room) wakes one; the end of the run wakes them all.
+    # ``concurrency`` workers (one more for an async input); each claims a job without
+    # waiting when it can (a due retry, else the next request while the window is
+    # open), runs it and claims the next; otherwise it parks. Whatever may let a parked
+    # worker start a call (a result taken, a claim that leaves room) wakes one; the end
+    # of the run wakes them all.
 
     async def _work(self) -> None:
         while True:
