@@ -50,7 +50,6 @@ from typing_extensions import Self
 
 from .._http import HTTPResponse
 from .._spec import OperationSpec, ServiceSpec
-from .stream_events import convert, event_plan
 
 if TYPE_CHECKING:
     from .eventstream import Message
@@ -100,11 +99,15 @@ class EventStream(Generic[T]):
         self._response = response
         self._observer = observer
         self._service = service
+        # The decoders and the event conversion are imported with the first stream, not
+        # with the package.
+        from .eventstream import EventStreamDecoder
+        from .stream_events import convert, event_plan
+
         self._plan = event_plan(operation)
+        self._convert = convert
         self.request_id = request_id
         """Request id of the HTTP response that carries the stream."""
-        # The decoders are imported with the first stream, not with the package.
-        from .eventstream import EventStreamDecoder
 
         self._decoder = EventStreamDecoder()
         self._chunks: AsyncIterator[bytes] | None = None
@@ -175,7 +178,7 @@ class EventStream(Generic[T]):
                     self._finish("complete", None)
                     await self.aclose()
                     return None
-                value = convert(message, raw, self._plan, self._service, self.request_id)
+                value = self._convert(message, raw, self._plan, self._service, self.request_id)
                 if value is not None:
                     if self._observer is not None:
                         self._observer.part(len(message.payload))
