@@ -332,3 +332,29 @@ def test_read_timeout(served: Served, tmp_path: Path, inproc: InProcess) -> None
     )  # fmt: skip
     assert result.returncode == 255
     assert "timeout" in one_line(result.stderr).lower()
+
+
+@pytest.mark.parametrize("command", ["invoke-endpoint", "invoke-endpoint-batch"])
+def test_global_options_make_the_client_arguments(command: str) -> None:
+    import argparse
+
+    from aiosagemaker_runtime import ClientConfig
+    from aiosagemaker_runtime.cli._invoke import client_arguments
+
+    args = argparse.Namespace(
+        region="eu-west-1",
+        endpoint_url="http://127.0.0.1:9",
+        profile="p",
+        cli_connect_timeout=0.0,  # 0: wait for ever, as the AWS CLI
+        cli_read_timeout=7.5,
+    )
+    extra = {"max_attempts": 1} if command == "invoke-endpoint-batch" else {}
+    got = client_arguments(args, **extra)
+    assert got == {
+        "region_name": "eu-west-1",
+        "endpoint_url": "http://127.0.0.1:9",
+        "profile_name": "p",
+        "config": ClientConfig(connect_timeout=24 * 3600.0, read_timeout=7.5, **extra),
+    }
+    args.cli_connect_timeout = args.cli_read_timeout = None
+    assert client_arguments(args)["config"] == ClientConfig()

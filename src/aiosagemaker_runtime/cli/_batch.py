@@ -30,7 +30,7 @@ from ._batch_io import (
     result_line,
     scan_output,
 )
-from ._invoke import _NO_TIMEOUT, UsageError
+from ._invoke import UsageError, client_arguments
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -243,21 +243,12 @@ async def _records(run: _Run) -> Any:
 
 
 async def _execute(run: _Run) -> None:
-    from .. import ClientConfig, SageMakerRuntimeClient
+    from .. import SageMakerRuntimeClient
     from ..bulk import invoke_many
 
     args = run.args
-    changes: dict[str, Any] = {"max_attempts": 1}  # the run retries (see bulk's docs)
-    if args.cli_connect_timeout is not None:
-        changes["connect_timeout"] = args.cli_connect_timeout or _NO_TIMEOUT
-    if args.cli_read_timeout is not None:
-        changes["read_timeout"] = args.cli_read_timeout or _NO_TIMEOUT
-    async with SageMakerRuntimeClient(
-        region_name=args.region,
-        endpoint_url=args.endpoint_url,
-        profile_name=args.profile,
-        config=ClientConfig(**changes),
-    ) as client:
+    # max_attempts=1: the run retries (see bulk's docs)
+    async with SageMakerRuntimeClient(**client_arguments(args, max_attempts=1)) as client:
 
         async def invoke(record: Record) -> Any:
             if record.problem is not None:

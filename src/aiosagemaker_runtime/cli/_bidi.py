@@ -36,7 +36,7 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 
-from ._invoke import _NO_TIMEOUT, UsageError, _metadata, _open_outfile, _print_json
+from ._invoke import UsageError, _metadata, _open_outfile, _print_json, client_arguments
 
 __all__ = ["COMMAND", "add_bidi_parser", "run_bidi"]
 
@@ -133,24 +133,14 @@ def _open_input(path: str) -> int:
 
 
 async def _execute(args: argparse.Namespace, fd: int) -> int:
-    from .. import ClientConfig, SageMakerRuntimeHTTP2Client
+    from .. import SageMakerRuntimeHTTP2Client
 
-    changes: dict[str, Any] = {}
-    if args.cli_connect_timeout is not None:
-        changes["connect_timeout"] = args.cli_connect_timeout or _NO_TIMEOUT
-    if args.cli_read_timeout is not None:
-        changes["read_timeout"] = args.cli_read_timeout or _NO_TIMEOUT
     call: dict[str, Any] = {"endpoint_name": args.endpoint_name}
     for name in ("target_variant", "model_invocation_path", "model_query_string"):
         if getattr(args, name) is not None:
             call[name] = getattr(args, name)
     async with (
-        SageMakerRuntimeHTTP2Client(
-            region_name=args.region,
-            endpoint_url=args.endpoint_url,
-            profile_name=args.profile,
-            config=ClientConfig(**changes),
-        ) as client,
+        SageMakerRuntimeHTTP2Client(**client_arguments(args)) as client,
         InputReader(fd) as reader,
     ):
         stream = await client.invoke_endpoint_with_bidirectional_stream(**call)

@@ -15,13 +15,31 @@ from ._options import COMMANDS, add_member_options, members_for
 if TYPE_CHECKING:
     from .. import SageMakerRuntimeClient
 
-__all__ = ["UsageError", "add_invoke_parsers", "run_invoke"]
+__all__ = ["UsageError", "add_invoke_parsers", "client_arguments", "run_invoke"]
 
 _NO_TIMEOUT = 24 * 3600.0
 
 
 class UsageError(Exception):
     """The command line is unusable (exit status 252, as the AWS CLI)."""
+
+
+def client_arguments(args: argparse.Namespace, **config: Any) -> dict[str, Any]:
+    """A client's constructor arguments from the global options (``--region``,
+    ``--endpoint-url``, ``--profile``, ``--cli-*-timeout``; a timeout of 0 waits for
+    ever, as in the AWS CLI), with ``config`` added to its ``ClientConfig``."""
+    from .. import ClientConfig
+
+    if args.cli_connect_timeout is not None:
+        config["connect_timeout"] = args.cli_connect_timeout or _NO_TIMEOUT
+    if args.cli_read_timeout is not None:
+        config["read_timeout"] = args.cli_read_timeout or _NO_TIMEOUT
+    return {
+        "region_name": args.region,
+        "endpoint_url": args.endpoint_url,
+        "profile_name": args.profile,
+        "config": ClientConfig(**config),
+    }
 
 
 def add_invoke_parsers(
@@ -108,20 +126,10 @@ def _open_outfile(path: str) -> AbstractContextManager[IO[bytes]]:
 
 async def run_invoke(args: argparse.Namespace) -> int:
     """Make the call described by ``args``; print metadata; write the body."""
-    from .. import ClientConfig, SageMakerRuntimeClient
+    from .. import SageMakerRuntimeClient
 
     kwargs = _call_arguments(args)
-    config_changes: dict[str, Any] = {}
-    if args.cli_connect_timeout is not None:
-        config_changes["connect_timeout"] = args.cli_connect_timeout or _NO_TIMEOUT
-    if args.cli_read_timeout is not None:
-        config_changes["read_timeout"] = args.cli_read_timeout or _NO_TIMEOUT
-    async with SageMakerRuntimeClient(
-        region_name=args.region,
-        endpoint_url=args.endpoint_url,
-        profile_name=args.profile,
-        config=ClientConfig(**config_changes),
-    ) as client:
+    async with SageMakerRuntimeClient(**client_arguments(args)) as client:
         if args.operation == "InvokeEndpoint":
             await _invoke(client, kwargs, args.outfile)
         elif args.operation == "InvokeEndpointAsync":
