@@ -21,6 +21,8 @@ from aiosagemaker_runtime._protocol.serialize_values import format_timestamp
 #: Imported lazily by our modules (and by nothing else the package imports).
 LAZY = (
     "aiosagemaker_runtime._endpoints.rules",  # endpoint rule sets: first endpoint resolution
+    "aiosagemaker_runtime._protocol.stream_events",  # event conversion: first EventStream
+    "aiosagemaker_runtime._transports.httpx_client",  # a caller's httpx client, or proxies
     "html",  # _errors_parse: HTML error bodies (html.entities comes with it)
     "html.entities",
     "http",  # _errors_parse: reason phrases of error statuses

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
@@ -38,9 +38,12 @@ from .httpcore_pool import (
     _netloc,
     close_socket,
 )
-from .httpx_client import HttpxResponse, _Family, _family, _family_of_client
 from .httpx_errors import _load_httpcore2, translate_error
 from .tls import ssl_context_from_env
+
+if TYPE_CHECKING:
+    # Imported when a caller's client or a proxy needs it, not with the package.
+    from .httpx_client import HttpxResponse, _Family
 
 __all__ = ["HttpxTransport"]
 
@@ -80,9 +83,11 @@ class HttpxTransport:
         self._client: Any = http_client
         self._closed = False
         self._lock = anyio.Lock()
-        self._family: _Family | None = (
-            None if http_client is None else _family_of_client(http_client)
-        )
+        self._family: _Family | None = None
+        if http_client is not None:
+            from .httpx_client import _family_of_client
+
+            self._family = _family_of_client(http_client)
         self._direct: _DirectPool | None = None
         #: The event loop the owned connections belong to (see :meth:`_check_loop`).
         self._loop: object = None
@@ -94,6 +99,8 @@ class HttpxTransport:
         }
 
     def _create_client(self) -> Any:
+        from .httpx_client import _family
+
         family = _family("httpx2")
         httpx2 = family.module
         config = self._config
@@ -174,6 +181,8 @@ class HttpxTransport:
             if mapped is error:
                 raise
             raise mapped from error
+        from .httpx_client import HttpxResponse  # loaded with the family
+
         try:
             return HttpxResponse(response, url)
         except BaseException:
