@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import bench_bidi, bench_otel
+from . import bench_bidi, bench_otel, cold_instructions
 from . import bulk as bulk_bench
 from .kinds import EXTRA_KINDS, FLOOR, KINDS, bench_environment
 from .measured import (
@@ -263,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         if tls is not None:
             envs["https"] = dict(base_env, AWS_CA_BUNDLE=tls.bundle)
         run = Run(p, kinds, envs, started)
+        cold_instr: dict[str, Any] | None = None
         with bench_server(base_env, tls) as server:
             log(f"bench server at {server.http}" + (f" and {server.https}" if server.https else ""))
             run.probe(server)
@@ -271,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
                 run.otel(server, args.quick)
             if not args.no_cold:
                 run.cold_starts(server)
+                if not args.quick and "ours" in run.kinds:
+                    cold_instr = cold_instructions.measure(server.http, base_env)
+                    run.log_done("cold start in instructions")
             if p["leak"] and not args.no_leak:
                 run.leak_check(server)
     es = eventstream(base_env, args.quick)
@@ -313,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             **({"otel": run.traced} if run.traced else {}),
             **({"bulk": bulk} if bulk else {}),
             **({"bidi": bidi} if bidi else {}),
+            **({"cold_instructions": cold_instr} if cold_instr else {}),
         },
     )
     report = render(measured)
@@ -334,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             "eventstream": es,
             "bulk": bulk,
             "bidi": bidi,
+            "cold_instructions": cold_instr,
             "otel": run.traced,
             "errors": run.errors,
             "skipped": run.skipped,
@@ -359,7 +365,7 @@ class Run:
         self.leak: dict[str, dict[str, Any]] = {}
         self.traced: dict[str, Any] = {}
 
-    def _log_done(self, what: str) -> None:
+    def log_done(self, what: str) -> None:
         log(f"{what} done ({time.perf_counter() - self.started:.0f} s)")
 
     def probe(self, server: Server) -> None:
@@ -403,7 +409,7 @@ class Run:
                         if err:
                             self.errors[f"{kind} {scheme} {SIZE_LABEL[size]}"] = err
                             log(f"  {kind} {scheme}: {err}")
-                self._log_done(f"round {rnd + 1}/{p['rounds']}")
+                self.log_done(f"round {rnd + 1}/{p['rounds']}")
         finally:
             for worker in persistent.values():
                 worker.close()
@@ -440,13 +446,13 @@ class Run:
                         self.cold[key].append(r)
                     if err:
                         self.errors[f"cold start {key}"] = err
-        self._log_done("cold start")
+        self.log_done("cold start")
 
     def otel(self, server: Server, quick: bool) -> None:
         """Tracing off vs an SDK tracer (``bench.bench_otel``), HTTP only."""
         plan = bench_otel.plan(quick)
         self.traced = bench_otel.measure(server.http, self.envs["http"], plan)
-        self._log_done("tracing")
+        self.log_done("tracing")
 
     def leak_check(self, server: Server) -> None:
         for kind in [k for k in OURS if k in self.kinds]:
@@ -456,7 +462,7 @@ class Run:
                 self.leak[kind] = got[0]
             if err:
                 self.errors[f"leak {kind}"] = err
-        self._log_done("leak check")
+        self.log_done("leak check")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import bench_bidi, bench_otel
+from . import bench_bidi, bench_otel, cold_instructions
 from . import bulk as bulk_bench
 from .kinds import FLOOR, LABELS
 from .measured import (
@@ -99,6 +99,8 @@ def render(m: Measured) -> str:
     rep.table(HEADER, target_rows(m))
     _per_configuration(rep, m)
     _cold_start(rep, m)
+    if "cold_instructions" in m.extra:
+        rep.add(*cold_instructions.section(m.extra["cold_instructions"]))
     _eventstream(rep, m)
     _leak(rep, m)
     if "otel" in m.extra:
