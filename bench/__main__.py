@@ -1,4 +1,4 @@
-"""Benchmark runner: ``python -m bench`` (full, ~9 min) or ``python -m bench --quick`` (~1.5 min).
+"""Benchmark runner: ``python -m bench`` (full, ~10 min) or ``python -m bench --quick`` (~1.5 min).
 
 One local server process (``bench.server``) serving plain HTTP and, on a second port,
 TLS with a certificate from a CA made for the run (``bench.tls``); every client kind
@@ -11,7 +11,9 @@ context (``bench.kinds``). Reported: medians over rounds and medians of per-roun
 ratios (vs aiobotocore; the aiohttp engine also vs raw aiohttp; cold start also vs the
 pydantic floor and raw httpx2), then the targets of issues 6, 17 and 18 with PASS/MISS
 (``bench.targets``), HTTPS first. After the main rounds, what tracing costs
-(``bench.bench_otel``: 1 KiB at c=16 over HTTP, traced and not); at the end, the bulk
+(``bench.bench_otel``: 1 KiB at c=16 over HTTP, traced and not); after the cold starts,
+the same cold start in instructions under callgrind (``bench.cold_instructions``, full
+runs only, when valgrind is installed); at the end, the bulk
 rows of issue 15 (``bench.bulk``: ``invoke_many`` against a plain loop, its memory, its
 adaptive concurrency against an endpoint that throttles; ~2 min), then the
 bidirectional-stream rows of issue 16 (``bench.bench_bidi``: an echo exchange of 1,000
