@@ -435,9 +435,11 @@ class Run:
                 cmd = ["bench.coldstart", "--kind", kind, "--base", server.base(scheme)]
                 run_child(cmd, self.envs[scheme], 120)
         variants = [(s, hide) for s in schemes for hide in self.p["cold_variants"][s]]
-        for _ in range(self.p["cold_runs"]):
+        for run in range(self.p["cold_runs"]):
+            # Order rotated each run, as in the rounds: no kind always follows the same one.
+            order = kinds[run % len(kinds) :] + kinds[: run % len(kinds)]
             for scheme, hide in variants:
-                for kind in kinds:
+                for kind in order:
                     cmd = ["bench.coldstart", "--kind", kind, "--base", server.base(scheme)]
                     t0 = time.perf_counter()
                     got, err = run_child([*cmd, "--hide", hide], self.envs[scheme], 120)

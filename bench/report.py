@@ -217,7 +217,8 @@ def _cold_start(rep: Report, m: Measured) -> None:
         return
     rep.add("## Cold start", "")
     rep.add(
-        "Fresh interpreter per run (runs interleaved across kinds and schemes); seconds "
+        "Fresh interpreter per run (runs interleaved across kinds and schemes, the order of "
+        "the kinds rotated each run); seconds "
         "from before the library's first import to the end of the first call, measured "
         "inside the process (interpreter start-up, the same for all, excluded); medians of "
         f"{m.plan['cold_runs']} runs; ratios are medians of per-run ratios. Over HTTPS the "
