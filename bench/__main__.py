@@ -350,6 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _rotated(kinds: list[str], turn: int) -> list[str]:
+    """``kinds`` rotated by ``turn``: over the turns no kind always follows the same one."""
+    shift = turn % len(kinds)
+    return kinds[shift:] + kinds[:shift]
+
+
 class Run:
     """The measuring part of a run: what it ran and what came back."""
 
@@ -394,7 +400,7 @@ class Run:
         }
         try:
             for rnd in range(p["rounds"]):
-                order = kinds[rnd % len(kinds) :] + kinds[: rnd % len(kinds)]
+                order = _rotated(kinds, rnd)
                 for scheme, configs in work:
                     size = configs[0]["size"]
                     if size != KIB and rnd >= p["rounds_big"]:
@@ -436,8 +442,7 @@ class Run:
                 run_child(cmd, self.envs[scheme], 120)
         variants = [(s, hide) for s in schemes for hide in self.p["cold_variants"][s]]
         for run in range(self.p["cold_runs"]):
-            # Order rotated each run, as in the rounds: no kind always follows the same one.
-            order = kinds[run % len(kinds) :] + kinds[: run % len(kinds)]
+            order = _rotated(kinds, run)
             for scheme, hide in variants:
                 for kind in order:
                     cmd = ["bench.coldstart", "--kind", kind, "--base", server.base(scheme)]

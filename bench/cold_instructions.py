@@ -84,7 +84,7 @@ def ratio(result: dict[str, Any], kind: str, reference: str) -> float:
     base = counts.get("baseline")
     if base is None or kind not in counts or reference not in counts:
         return float("nan")
-    return (counts[kind] - base) / (counts[reference] - base)
+    return float((counts[kind] - base) / (counts[reference] - base))
 
 
 def section(result: dict[str, Any]) -> list[str]:
