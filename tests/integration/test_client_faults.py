@@ -1,7 +1,9 @@
 """SageMakerRuntimeClient end to end against the fault-injection server.
 
 Every test runs under asyncio and trio on the default engine (httpx2), and under
-asyncio on aiohttp. Backoff sleeps are set to zero so that retries are fast; the
+asyncio on aiohttp, on both of its request paths (``aiohttp``: the direct path under
+``ClientSession._request``, ``aiohttp-session``: through ``_request``, which the engine
+takes where aiohttp's internals differ). Backoff sleeps are set to zero so that retries are fast; the
 backoff itself is unit-tested in tests/unit/test_retry.py.
 """
 
@@ -58,10 +60,23 @@ TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"
 REGION = "us-east-1"
 
 
-@pytest.fixture(params=["httpx", "aiohttp"])
-def engine(request: pytest.FixtureRequest, anyio_backend: str) -> str:
-    if request.param == "aiohttp" and anyio_backend != "asyncio":
+@pytest.fixture(params=["httpx", "aiohttp", "aiohttp-session"])
+def engine(
+    request: pytest.FixtureRequest, anyio_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    if request.param.startswith("aiohttp") and anyio_backend != "asyncio":
         pytest.skip("aiohttp runs under asyncio only")
+    if request.param == "aiohttp-session":
+        from aiosagemaker_runtime._transports import aiohttp_engine
+
+        aiohttp_engine.AiohttpTransport._prepare()
+        monkeypatch.setattr(aiohttp_engine, "_direct", None)
+        return "aiohttp"
+    if request.param == "aiohttp":
+        from aiosagemaker_runtime._transports import aiohttp_engine
+
+        aiohttp_engine.AiohttpTransport._prepare()
+        assert aiohttp_engine._direct is not None, "this aiohttp should take the direct path"
     return str(request.param)
 
 

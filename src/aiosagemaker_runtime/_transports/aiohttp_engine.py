@@ -1,8 +1,10 @@
 """The fast HTTP engine for asyncio: aiohttp (``ClientConfig(http_backend="aiohttp")``).
 
 Needs the optional extra (``pip install 'aiosagemaker-runtime[aiohttp]'``) and an
-asyncio event loop; under trio use the default engine. Like ``httpx_engine``, this module
-translates its library's exceptions in one place (:func:`translate_error`).
+asyncio event loop; under trio use the default engine. Like ``httpx_engine``, it
+translates its library's exceptions in one place (:func:`.aiohttp_response.translate_error`);
+the response is in :mod:`.aiohttp_response`, the direct request path in
+:mod:`.aiohttp_direct`.
 
 aiohttp is imported, and its session created, on the first request: the import loads
 a CA bundle (blocking I/O, done in a worker thread) and a session belongs to the
@@ -15,25 +17,24 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 from asyncio import _get_running_loop
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 import anyio.to_thread
 
 from .._config import ClientConfig
-from .._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from .._http import HTTPRequest
-from .base import BODILESS_METHODS, close_socket_now, fold_headers, safe_error_detail
-from .bodies import LARGE_BODY, large_body
+from .aiohttp_direct import direct_sender
+from .aiohttp_response import AiohttpResponse, translate_error
+from .base import BODILESS_METHODS, close_socket_now
+from .bodies import LARGE_BODY
 from .tls import verifying_context
 
 __all__ = ["AiohttpResponse", "AiohttpTransport", "translate_error"]
 
 _INSTALL_HINT = "http_backend='aiohttp' needs aiohttp: pip install 'aiosagemaker-runtime[aiohttp]'"
 
-#: Seconds a body read waits before looking for an error aiohttp left on the protocol.
-_POLL = 0.1
 #: Large request bodies go to aiohttp as slices of this size (see :func:`_slices`).
 _SLICE = 1 << 20
 #: aiohttp copies the first body chunk into one buffer with the request head.
@@ -44,10 +45,12 @@ _TARGETS = 256
 _aiohttp: Any = None
 _yarl_url: Any = None
 _request_class: Any = None
+#: The direct request path (:mod:`.aiohttp_direct`), ``None`` where aiohttp's internals differ.
+_direct: Any = None
 
 
 def _import_aiohttp() -> None:
-    global _aiohttp, _yarl_url, _request_class
+    global _aiohttp, _yarl_url, _request_class, _direct
     import aiohttp
     import yarl
 
@@ -65,6 +68,7 @@ def _import_aiohttp() -> None:
 
     _yarl_url = yarl.URL
     _request_class = Request
+    _direct = direct_sender(aiohttp, Request)
     _aiohttp = aiohttp
 
 
@@ -98,148 +102,6 @@ def _env_proxy(origin: str) -> tuple[Any, Any]:
     return proxy
 
 
-def translate_error(error: BaseException, url: str) -> BaseException:
-    """The library's exception for an aiohttp exception (``error`` itself if none)."""
-    aiohttp = _aiohttp
-    if aiohttp is None:
-        return error
-    if isinstance(error, aiohttp.ConnectionTimeoutError):
-        return ConnectTimeoutError(f'Connect timeout on endpoint URL: "{url}"', endpoint_url=url)
-    if isinstance(error, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
-        return ReadTimeoutError(f'Read timeout on endpoint URL: "{url}"', endpoint_url=url)
-    if isinstance(error, (aiohttp.ClientError, ConnectionError)):
-        detail = safe_error_detail(error)
-        return EndpointConnectionError(
-            f'Could not connect to the endpoint URL: "{url}" ({detail})', endpoint_url=url
-        )
-    return error
-
-
-def _header_dict(raw: tuple[tuple[bytes, bytes], ...]) -> dict[str, str]:
-    """:func:`~.base.fold_headers` of aiohttp's raw headers, in one pass when no name repeats."""
-    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
-    return headers if len(headers) == len(raw) else fold_headers(raw)
-
-
-class AiohttpResponse:
-    """:class:`~aiosagemaker_runtime._http.HTTPResponse` over an ``aiohttp.ClientResponse``."""
-
-    __slots__ = ("_content", "_read_timeout", "_response", "_url", "headers", "status_code")
-
-    def __init__(self, response: Any, url: str, read_timeout: float | None = None) -> None:
-        self._response = response
-        self._url = url
-        self._read_timeout = read_timeout
-        self._content: bytes | None = None
-        self.status_code: int = response.status
-        self.headers: Mapping[str, str] = _header_dict(response.raw_headers)
-
-    async def read(self) -> bytes:
-        """The whole (undecoded) body; the connection goes back to the pool."""
-        if self._content is not None:
-            return self._content
-        response = self._response
-        try:
-            content = await self._read_body(response)
-        except BaseException as error:
-            response.close()
-            if not isinstance(error, Exception):
-                raise
-            mapped = translate_error(error, self._url)
-            if mapped is error:
-                raise
-            raise mapped from error
-        self._content = content
-        response.release()
-        return content
-
-    async def _read_body(self, response: Any) -> bytes:
-        stream = response.content
-        length = response.content_length
-        if length is None or length < LARGE_BODY:
-            # A small answer has usually arrived whole, with its head: taken as it is.
-            ready: bytes = stream.read_nowait()
-            if stream.at_eof():
-                return ready
-            chunks = [ready] if ready else []
-            while chunk := await self._read_chunk(stream):
-                chunks.append(chunk)
-            return b"".join(chunks)
-        with large_body(length, getattr(response.connection, "transport", None)) as body:
-            while chunk := await self._read_chunk(stream, whole=True):
-                body.write(chunk)
-            return body.getvalue()
-
-    async def _read_chunk(self, stream: Any, *, whole: bool = False) -> bytes:
-        # aiohttp drops its sock_read timer when a chunked-framing error arrives after the
-        # head: the error is set on the connection's protocol, not on the body stream, so
-        # readany() would wait forever. Every read has its own inactivity bound, and a
-        # read that waits long looks at the protocol for such an error now and then.
-        # ``whole``: one received chunk as it is (readchunk), where readany() would join
-        # all that is buffered, a copy that a BodyBuffer does not need (~0.5 ms per 5 MiB).
-        if not whole:
-            # Already here (a small answer arrives with its head) or the end: no wait, so
-            # no cancel scope (~10 us each, two per small call).
-            ready: bytes = stream.read_nowait()
-            if ready or stream.at_eof():
-                return ready
-        timeout = self._read_timeout
-        deadline = None if timeout is None else anyio.current_time() + timeout
-        while True:
-            wait = _POLL if deadline is None else min(_POLL, deadline - anyio.current_time())
-            if wait > 0:
-                with anyio.move_on_after(wait):
-                    if not whole:
-                        chunk: bytes = await stream.readany()
-                        return chunk
-                    while True:
-                        chunk, http_chunk_end = await stream.readchunk()
-                        if chunk or not http_chunk_end:  # b"", True: a chunk boundary
-                            return chunk
-            error = self._protocol_error()
-            if error is not None:
-                raise EndpointConnectionError(
-                    f'Connection to the endpoint URL failed: "{self._url}" ({safe_error_detail(error)})',
-                    endpoint_url=self._url,
-                )
-            if deadline is not None and anyio.current_time() >= deadline:
-                raise ReadTimeoutError(
-                    f'Read timeout on endpoint URL: "{self._url}"', endpoint_url=self._url
-                )
-
-    def _protocol_error(self) -> BaseException | None:
-        connection = self._response.connection
-        protocol = getattr(connection, "protocol", None)
-        if protocol is None:
-            return None
-        error: BaseException | None = protocol.exception()
-        return error
-
-    async def iter_raw(self) -> AsyncIterator[bytes]:
-        """Body chunks as they arrive, undecoded."""
-        stream = self._response.content
-        try:
-            while True:
-                chunk = await self._read_chunk(stream)
-                if not chunk:
-                    break
-                yield chunk
-        except Exception as error:
-            mapped = translate_error(error, self._url)
-            if mapped is error:
-                raise
-            raise mapped from error
-        self._response.release()
-
-    async def aclose(self) -> None:
-        """Release the connection (idempotent): reused when the body was read to its end."""
-        response = self._response
-        if response.content.at_eof():
-            response.release()
-        else:
-            response.close()
-
-
 async def _slices(body: bytes | bytearray | memoryview) -> AsyncIterator[memoryview]:
     """A large request body as slices of itself, sent with an explicit Content-Length.
 
@@ -271,12 +133,16 @@ class AiohttpTransport:
             raise ImportError(_INSTALL_HINT)
         self._config = config
         self._session: Any = None
+        #: The session's connector and timeouts (the direct path uses them).
+        self._connector: Any = None
+        self._timeout: Any = None
         #: The event loop of the session (see :meth:`_start`).
         self._loop: Any = None
         #: Per origin: (proxy URL, proxy auth, ``ssl=`` argument of its requests).
         self._origins: dict[str, tuple[Any, Any, Any]] = {}
-        #: Per request URL: its parsed form and its origin's settings (see _target).
-        self._targets: dict[str, tuple[Any, Any, Any, Any]] = {}
+        #: Per request URL: its parsed form, its origin's settings and the direct path
+        #: where it applies (see _target).
+        self._targets: dict[str, tuple[Any, Any, Any, Any, Any]] = {}
         #: ``ssl=`` for requests that use TLS, once built: the ``AWS_CA_BUNDLE`` context,
         #: else ``True`` (aiohttp's default verifying context).
         self._tls: Any = None
@@ -338,17 +204,18 @@ class AiohttpTransport:
         aiohttp = _aiohttp
         config = self._config
         # TLS settings go with each request (see _origin): ssl=True here.
-        connector = aiohttp.TCPConnector(
+        connector = self._connector = aiohttp.TCPConnector(
             limit=config.max_pool_connections, limit_per_host=0, ssl=True
+        )
+        timeout = self._timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=None,
+            sock_connect=config.connect_timeout,
+            sock_read=config.read_timeout,
         )
         return aiohttp.ClientSession(
             connector=connector,
-            timeout=aiohttp.ClientTimeout(
-                total=None,
-                connect=None,
-                sock_connect=config.connect_timeout,
-                sock_read=config.read_timeout,
-            ),
+            timeout=timeout,
             auto_decompress=False,
             request_class=_request_class,
             # Proxies are looked up once per origin (see send): with trust_env=True
@@ -369,24 +236,40 @@ class AiohttpTransport:
             target = await self._target(url)
         body: Any = request.body
         headers = request.headers
+        direct = target[4]
         size = body.nbytes if isinstance(body, memoryview) else len(body)
         if not size and request.method in BODILESS_METHODS:
             body = None  # no Content-Length, as botocore sends a bodiless GET
         elif size >= LARGE_BODY and (not isinstance(body, memoryview) or body.c_contiguous):
             body = _slices(body)
             headers = [*headers, ("Content-Length", str(size))]
+            direct = None  # a streamed body: aiohttp's own path closes it when sent
         try:
-            response = await session._request(
-                request.method,
-                target[0],
-                headers=headers,
-                skip_auto_headers=_auto_headers_to_skip(headers),
-                data=body,
-                allow_redirects=False,
-                proxy=target[1],
-                proxy_auth=target[2],
-                ssl=target[3],
-            )
+            if direct is not None:
+                response = await direct.send(
+                    session,
+                    self._loop,
+                    self._connector,
+                    self._timeout,
+                    request.method,
+                    target[0],
+                    headers,
+                    _auto_headers_to_skip(headers),
+                    body,
+                    target[3],
+                )
+            else:
+                response = await session._request(
+                    request.method,
+                    target[0],
+                    headers=headers,
+                    skip_auto_headers=_auto_headers_to_skip(headers),
+                    data=body,
+                    allow_redirects=False,
+                    proxy=target[1],
+                    proxy_auth=target[2],
+                    ssl=target[3],
+                )
         except Exception as error:
             mapped = translate_error(error, url)
             if mapped is error:
@@ -398,8 +281,10 @@ class AiohttpTransport:
             response.close()
             raise
 
-    async def _target(self, url: str) -> tuple[Any, Any, Any, Any]:
-        """``(yarl URL, proxy URL, proxy auth, ssl)`` for ``url``, kept for the next calls.
+    async def _target(self, url: str) -> tuple[Any, Any, Any, Any, Any]:
+        """``(yarl URL, proxy URL, proxy auth, ssl, direct)`` for ``url``, kept for the next
+        calls; ``direct``: the direct path (:mod:`.aiohttp_direct`) if it applies (no proxy,
+        no credentials in the URL), else ``None``.
 
         A client calls a few URLs (one per endpoint and operation) again and again:
         parsing each once saves ~1.5 us per call.
@@ -410,7 +295,9 @@ class AiohttpTransport:
             settings = await self._origin(origin)
         if len(self._targets) >= _TARGETS:
             self._targets.clear()
-        target = self._targets[url] = (_yarl_url(url, encoded=True), *settings)
+        parsed = _yarl_url(url, encoded=True)
+        plain = settings[0] is None and parsed.raw_user is None and parsed.raw_password is None
+        target = self._targets[url] = (parsed, *settings, _direct if plain else None)
         return target
 
     async def _origin(self, origin: str) -> tuple[Any, Any, Any]:
