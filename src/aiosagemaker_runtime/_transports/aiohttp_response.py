@@ -27,8 +27,11 @@ def translate_error(error: BaseException, url: str) -> BaseException:
     aiohttp = sys.modules.get("aiohttp")
     if aiohttp is None:
         return error
-    # (aiohttp < 3.10 has no ConnectionTimeoutError: it raises ServerTimeoutError.)
-    if isinstance(error, getattr(aiohttp, "ConnectionTimeoutError", ())):
+    if isinstance(error, getattr(aiohttp, "ConnectionTimeoutError", ())) or (
+        # aiohttp < 3.10 has no ConnectionTimeoutError: a ServerTimeoutError says it.
+        isinstance(error, aiohttp.ServerTimeoutError)
+        and str(error).startswith("Connection timeout")
+    ):
         return ConnectTimeoutError(f'Connect timeout on endpoint URL: "{url}"', endpoint_url=url)
     if isinstance(error, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
         return ReadTimeoutError(f'Read timeout on endpoint URL: "{url}"', endpoint_url=url)
