@@ -1,4 +1,4 @@
-"""Benchmark runner: ``python -m bench`` (full, ~10 min) or ``python -m bench --quick`` (~1.5 min).
+"""Benchmark runner: ``python -m bench`` (full, ~14 min) or ``python -m bench --quick`` (~1.5 min).
 
 One local server process (``bench.server``) serving plain HTTP and, on a second port,
 TLS with a certificate from a CA made for the run (``bench.tls``); every client kind
@@ -64,7 +64,7 @@ ROOT = HERE.parent
 
 
 def plan(quick: bool) -> dict[str, Any]:
-    """Rounds and request counts; sized for ~1.5 min (quick) and ~9 min (full) on 2 cores.
+    """Rounds and request counts; sized for ~1.5 min (quick) and ~14 min (full) on 2 cores.
 
     ``schemes``: the 1 KiB configurations and the cold start run over each (5 MiB over
     HTTP only). ``cold_variants``: per scheme, the modules hidden in the cold-start runs
@@ -83,7 +83,11 @@ def plan(quick: bool) -> dict[str, Any]:
             "leak": False,
         }
     return {
-        "rounds": 5,
+        # 1 KiB rounds: one kind's CPU per call moves +-15 % between rounds of the same
+        # process on this machine (a 1,500-call round of raw aiohttp at c=128 read 200-282
+        # us); with 5 rounds the medians of the per-round ratios moved by ~0.2 between
+        # runs of the same code (the aiohttp engine's HTTPS c=128 row read 0.91-1.42x).
+        "rounds": 9,
         # 5 MiB in every round: with 3, rows near 1.0x flipped between full runs of the
         # same code (c=16 RSS 0.87-1.00x, aiohttp c=128 CPU 0.83-1.06x).
         "rounds_big": 5,
