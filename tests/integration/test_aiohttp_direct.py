@@ -14,13 +14,13 @@ from typing import Any
 import anyio
 import pytest
 
-from aiosagemaker_runtime import ClientConfig
+from aiosagemaker_runtime import ClientConfig, EndpointConnectionError
 from aiosagemaker_runtime._http import HTTPRequest
 from aiosagemaker_runtime._transports import aiohttp_direct, aiohttp_engine
 from aiosagemaker_runtime._transports.aiohttp_engine import AiohttpTransport
 from aiosagemaker_runtime._transports.bodies import LARGE_BODY
 
-from .servers import FaultServer, echo, ok, stall_before_headers
+from .servers import FaultServer, echo, ok, reset_before_status, stall_before_headers
 
 pytestmark = pytest.mark.anyio
 
@@ -169,6 +169,30 @@ async def test_credentials_in_the_url_go_through_the_session() -> None:
             await transport.aclose()
         authorization = server.requests[0].header("authorization")
         assert authorization is not None and authorization.startswith("Basic ")
+
+
+@pytest.mark.parametrize(("method", "retried"), [("GET", True), ("PUT", True), ("POST", False)])
+async def test_only_idempotent_methods_get_aiohttps_retry_on_a_dropped_connection(
+    method: str, retried: bool
+) -> None:
+    # Idempotent requests go through ClientSession._request, which sends them again
+    # once when the connection drops; a POST (the direct path) fails to the caller's
+    # retry policy instead, as _request would fail it.
+    transport = AiohttpTransport(ClientConfig(http_backend="aiohttp"))
+    body = b"" if method == "GET" else b"a"
+    with FaultServer() as server:
+        server.script(ok(b"1"), reset_before_status(), ok(b"3"))
+        try:
+            request = HTTPRequest(method, server.url + "/x", [], body)
+            assert await exchange(transport, request) == (200, b"1")
+            if retried:
+                assert await exchange(transport, request) == (200, b"3")
+            else:
+                with pytest.raises(EndpointConnectionError):
+                    await exchange(transport, request)
+        finally:
+            await transport.aclose()
+        assert len(server.requests) == (3 if retried else 2)
 
 
 async def test_cancelled_on_the_direct_path_closes_its_connection(

@@ -3,11 +3,12 @@
 ``ClientSession._request`` does, per call, work for features the engine never uses:
 redirects, cookies, trace hooks, middlewares, a total timeout, merging headers into the
 session's defaults (three header dicts built before ``ClientRequest`` builds its own),
-authentication and proxy lookups. For the common request (a body in memory, no proxy,
-no credentials in the URL) the engine does what ``_request`` does for it and nothing
-else: build the ``ClientRequest``, take a connection from the connector, set the
-response parameters on its protocol, send, start the response. ~10 % of the engine's
-CPU per 1 KiB call (see bench/PROFILE.md).
+authentication and proxy lookups. For the common request (a POST with its body in
+memory, no proxy, no credentials in the URL) the engine does what ``_request`` does for
+it and nothing else: build the ``ClientRequest``, take a connection from the connector,
+set the response parameters on its protocol, send, start the response: ~9 % of our
+client's instructions per 1 KiB call (see bench/PROFILE.md). Idempotent methods keep
+``_request``, which retries them once when a pooled connection turns out closed.
 
 It rests on a part of aiohttp that has kept one shape from 3.9 to 3.14
 (``BaseConnector.connect(req, traces, timeout)``,

@@ -39,6 +39,8 @@ _INSTALL_HINT = "http_backend='aiohttp' needs aiohttp: pip install 'aiosagemaker
 _SLICE = 1 << 20
 #: aiohttp copies the first body chunk into one buffer with the request head.
 _FIRST_SLICE = 1 << 14
+#: Methods aiohttp's ClientSession retries once on a connection closed while pooled.
+_IDEMPOTENT = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
 #: Request URLs whose parsed form is kept (all are dropped when there are more).
 _TARGETS = 256
 
@@ -236,7 +238,9 @@ class AiohttpTransport:
             target = await self._target(url)
         body: Any = request.body
         headers = request.headers
-        direct = target[4]
+        # aiohttp retries an idempotent request once on a stale pooled connection:
+        # those go through its own path, which does (ours are POSTs).
+        direct = target[4] if request.method not in _IDEMPOTENT else None
         size = body.nbytes if isinstance(body, memoryview) else len(body)
         if not size and request.method in BODILESS_METHODS:
             body = None  # no Content-Length, as botocore sends a bodiless GET
