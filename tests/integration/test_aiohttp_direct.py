@@ -178,6 +178,8 @@ async def test_only_idempotent_methods_get_aiohttps_retry_on_a_dropped_connectio
     # Idempotent requests go through ClientSession._request, which sends them again
     # once when the connection drops; a POST (the direct path) fails to the caller's
     # retry policy instead, as _request would fail it.
+    if tuple(int(part) for part in aiohttp.__version__.split(".")[:2]) < (3, 10):
+        retried = False  # aiohttp 3.9 sends nothing again
     transport = AiohttpTransport(ClientConfig(http_backend="aiohttp"))
     body = b"" if method == "GET" else b"a"
     with FaultServer() as server:
