@@ -47,8 +47,8 @@ format: $(STAMP) ## Apply ruff format and autofixes
 	$(PY) -m ruff check --fix src codegen tests bench
 	$(PY) -m ruff format src codegen tests bench
 
-check: lint ## Lint, format check and mypy --strict on src/ and codegen/
-	$(PY) -m mypy src codegen
+check: lint ## Lint, format check and mypy --strict on src/, codegen/ and bench/
+	$(PY) -m mypy src codegen bench
 
 test: $(STAMP) ## Run the test suite (asyncio and trio)
 	$(PY) -m pytest -q -p no:randomly

@@ -208,7 +208,11 @@ async def _floor(url: str, parts: int) -> dict[str, Any]:
             stream = await conn.open(PATH)
             for _ in range(n):
                 await stream.send(payload)
-                await stream.wait_for(lambda target=stream.count + 1: stream.count >= target)
+
+                def echoed(target: int = stream.count + 1) -> bool:
+                    return stream.count >= target
+
+                await stream.wait_for(echoed)
             await stream.end()
             await stream.wait_for(lambda: stream.ended)
             return stream.received

@@ -23,12 +23,14 @@ import asyncio
 import gc
 import json
 import time
-from typing import Any
+from typing import Any, Literal, cast
 
 from aiosagemaker_runtime import ClientConfig, SageMakerRuntimeClient
 from aiosagemaker_runtime.bulk import invoke_many
 
 from .worker import make_body, peak_kib, reset_peak, rss_kib
+
+Engine = Literal["httpx", "aiohttp"]
 
 ENDPOINT = "bench-endpoint"
 
@@ -61,7 +63,7 @@ async def measure_cpu(
 ) -> dict[str, Any]:
     drive = through_bulk if kind == "bulk" else through_loop
     body = make_body(1024)
-    config = ClientConfig(http_backend=engine)
+    config = ClientConfig(http_backend=cast(Engine, engine))
     async with SageMakerRuntimeClient(endpoint_url=base, config=config) as client:
         await client.invoke_endpoint(endpoint_name=ENDPOINT, body=body)
         gc.collect()
@@ -90,7 +92,7 @@ async def measure_cpu(
 
 async def measure_throttle(kind: str, base: str, n: int, c: int, engine: str) -> dict[str, Any]:
     body = make_body(1024)
-    config = ClientConfig(max_attempts=1, http_backend=engine)
+    config = ClientConfig(max_attempts=1, http_backend=cast(Engine, engine))
     async with SageMakerRuntimeClient(endpoint_url=base, config=config) as client:
         # A few calls first (the interpreter and one connection warm), the same for both.
         async with invoke_many(

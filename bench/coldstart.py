@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.hide:
-        sys.meta_path.insert(0, _HideModules(set(args.hide.split(","))))  # type: ignore[arg-type]
+        sys.meta_path.insert(0, _HideModules(set(args.hide.split(","))))
     result = asyncio.run(_run(args.kind, args.base))
     result["preamble_s"] = time.perf_counter() - _T0 - result["total_s"]
     print("RESULT " + json.dumps(result), flush=True)

@@ -287,7 +287,8 @@ async def _open_httpcore2_direct(base: str, concurrency: int) -> Client:
             )
             response = await conn.handle_async_request(request)
             try:
-                chunks = [chunk async for chunk in response.stream]
+                stream: Any = response.stream
+                chunks = [chunk async for chunk in stream]
             finally:
                 await response.aclose()
             if conn.is_idle():
@@ -310,7 +311,8 @@ async def _open_transport(base: str, concurrency: int, backend: str) -> Client:
     from aiosagemaker_runtime import ClientConfig
     from aiosagemaker_runtime._http import HTTPRequest
 
-    config = ClientConfig(max_pool_connections=max(concurrency, 1), http_backend=backend)
+    engine: Any = backend
+    config = ClientConfig(max_pool_connections=max(concurrency, 1), http_backend=engine)
     if backend == "aiohttp":
         from aiosagemaker_runtime._transports.aiohttp_engine import AiohttpTransport
 

@@ -66,7 +66,7 @@ def peak_kib() -> int:
 
 def server_stats(base: str) -> dict[str, float]:
     parts = urlsplit(base)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
     try:
         conn.request("GET", "/_stats")
         return json.loads(conn.getresponse().read())  # type: ignore[no-any-return]
