@@ -20,23 +20,12 @@ from aiosagemaker_runtime._transports import aiohttp_direct, aiohttp_engine
 from aiosagemaker_runtime._transports.aiohttp_engine import AiohttpTransport
 from aiosagemaker_runtime._transports.bodies import LARGE_BODY
 
+from .aiohttp_support import _no_proxies, anyio_backend  # noqa: F401 (fixtures)
 from .servers import FaultServer, echo, ok, reset_before_status, stall_before_headers
 
 pytestmark = pytest.mark.anyio
 
 aiohttp = pytest.importorskip("aiohttp")
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
 
 
 @pytest.fixture

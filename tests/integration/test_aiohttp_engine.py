@@ -22,21 +22,10 @@ from aiosagemaker_runtime._http import HTTPRequest
 from aiosagemaker_runtime._transports import aiohttp_engine
 from aiosagemaker_runtime._transports.aiohttp_engine import AiohttpTransport
 
+from .aiohttp_support import _no_proxies, anyio_backend  # noqa: F401 (fixtures)
 from .servers import FaultServer, echo, ok, stall_before_headers
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
 
 
 def post(url: str) -> HTTPRequest:
