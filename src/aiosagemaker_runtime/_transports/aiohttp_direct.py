@@ -86,8 +86,10 @@ class DirectSender:
     ) -> Any:
         """The ``ClientResponse`` for ``method url``, its head read (``url``: a yarl URL).
 
-        Raises what ``_request`` raises for the same failure, except a connect timeout:
-        :class:`~aiosagemaker_runtime.errors.ConnectTimeoutError` here.
+        Raises what ``_request`` raises for the same failure, except a connect timeout
+        (:class:`~aiosagemaker_runtime.errors.ConnectTimeoutError` here) and a plain
+        ``OSError`` (``_request`` wraps it in ``ClientOSError``): the engine's
+        ``translate_error`` takes both.
         """
         timer = self._timer
         traces: list[Any] = []
