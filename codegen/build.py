@@ -6,7 +6,8 @@ The steps, in order, each in a module of its own:
    features that cannot be generated; :mod:`codegen.classify` then decides what each
    shape becomes (class, alias, inline type) and names it;
 2. :mod:`codegen.classes` builds the model and error classes, with annotations from
-   :mod:`codegen.pytypes`;
+   :mod:`codegen.pytypes`; :mod:`codegen.grouping` decides which module each model
+   class goes into;
 3. :mod:`codegen.spec_tables` builds the shape, operation and service descriptions the
    runtime reads;
 4. :mod:`codegen.clientapi` builds the client methods;
@@ -28,6 +29,7 @@ from .checks import find_problems
 from .classes import error_classes, model_classes
 from .classify import ShapeIndex, classify, reachable
 from .clientapi import client_methods
+from .grouping import group_modules
 from .imports import WORD, imports_for
 from .pytypes import Annotator
 from .reuse import Reusable, apply_reuse
@@ -74,6 +76,13 @@ def build(
     if problems:
         raise BuildError(problems)
     aliases = types.aliases()
+    grouped = group_modules(model, index)
+    shared = tuple(m for m in models if m.name not in grouped)
+    groups = tuple(
+        ir.ModelGroup(module, members, _group_imports(index, members))
+        for module in sorted(set(grouped.values()))
+        for members in [tuple(m for m in models if grouped.get(m.name) == module)]
+    )
     meta = model.metadata
     title = meta.get("serviceFullName") or meta.get("serviceId", "")
     return ir.GeneratedPackage(
@@ -81,7 +90,8 @@ def build(
         client_class=naming.service_class_name(meta.get("serviceId", "")),
         client_doc=f"Async client for {title}.",
         aliases=aliases,
-        models=models,
+        models=shared,
+        model_groups=groups,
         errors=errors,
         shapes=shapes,
         operations=operations,
@@ -93,11 +103,16 @@ def build(
         ),
         error_codes=tuple(sorted((e.code, e.name) for e in errors)),
         methods=methods,
-        models_imports=_models_imports(aliases, models),
+        models_imports=_models_imports(aliases, shared, bool(groups)),
         errors_imports=_errors_imports(index, errors),
         operations_imports=_local_import(index, "errors", [e.name for e in errors])
-        + _local_import(index, "models", [m.name for m in models]),
+        + (
+            ("from . import models", "from aiosagemaker_runtime._spec import class_loader")
+            if models
+            else ()
+        ),
         client_imports=_client_imports(index, methods),
+        client_checking_imports=_client_checking_imports(index, methods),
         has_endpoint_rules=has_endpoint_rules,
         package=package,
     )
@@ -105,19 +120,34 @@ def build(
 
 # -- imports of the generated modules ------------------------------------------------
 def _models_imports(
-    aliases: tuple[ir.Alias, ...], models: tuple[ir.ModelClass, ...]
+    aliases: tuple[ir.Alias, ...], models: tuple[ir.ModelClass, ...], groups: bool
 ) -> tuple[str, ...]:
+    checking = groups or any(a.checking_expr for a in aliases)
     return imports_for(
         [a.expr for a in aliases]
         + [a.checking_expr for a in aliases]
-        + [f.annotation for m in models for f in m.fields]
-        + [m.base for m in models]
-        + ["Field"]
+        + _class_texts(models)
         + (["TypeAlias"] if aliases else [])
-        + (["TYPE_CHECKING"] if any(a.checking_expr for a in aliases) else [])
+        + (["TYPE_CHECKING"] if checking else [])
+        + (["Any"] if groups else [])
+    ) + (("import importlib",) if groups else ())
+
+
+def _class_texts(models: tuple[ir.ModelClass, ...]) -> list[str]:
+    """What the class definitions of ``models`` name (for their imports)."""
+    return (
+        [f.annotation for m in models for f in m.fields]
+        + [m.base for m in models]
+        + (["Field"] if models else [])
         + (["ClassVar"] if any(m.sensitive or m.event_stream_attr for m in models) else [])
-        + (["model_validator Self PydanticCustomError"] if any(m.union for m in models) else [])
+        + (["model_validator Self check_one_member"] if any(m.union for m in models) else [])
     )
+
+
+def _group_imports(index: ShapeIndex, models: tuple[ir.ModelClass, ...]) -> tuple[str, ...]:
+    texts = _class_texts(models)
+    own = {m.name for m in models}
+    return imports_for(texts) + _local_import(index, "models", texts, exclude=own)
 
 
 def _errors_imports(index: ShapeIndex, errors: tuple[ir.ErrorClass, ...]) -> tuple[str, ...]:
@@ -146,16 +176,27 @@ def _client_imports(index: ShapeIndex, methods: tuple[ir.ClientMethod, ...]) -> 
             + (["Any overload TypedDict Unpack"] if any(m.params_name for m in methods) else [])
             + (["Required"] if any(p.required for m in methods for p in m.params) else [])
             + (["cast"] if any(m.output_class for m in methods) else [])
+            + (["TYPE_CHECKING"] if _client_checking_imports(index, methods) else [])
         )
-        + _local_import(
-            index, "models", annotations + [f"{m.input_class} {m.output_class}" for m in methods]
-        )
+        + _local_import(index, "models", annotations)
         + _local_import(index, "operations", ["SERVICE"] + [m.operation_const for m in methods])
     )
 
 
-def _local_import(index: ShapeIndex, module: str, texts: list[str]) -> tuple[str, ...]:
-    """``from .module import ...`` for the generated names that ``texts`` use."""
+def _client_checking_imports(
+    index: ShapeIndex, methods: tuple[ir.ClientMethod, ...]
+) -> tuple[str, ...]:
+    """The classes only the methods' signatures name: they are quoted there."""
+    runtime = {w for m in methods for p in m.params for w in WORD.findall(p.annotation)}
+    texts = [f"{m.input_class} {m.output_class}" for m in methods]
+    return _local_import(index, "models", texts, exclude=runtime)
+
+
+def _local_import(
+    index: ShapeIndex, module: str, texts: list[str], exclude: set[str] | None = None
+) -> tuple[str, ...]:
+    """``from .module import ...`` for the generated names that ``texts`` use (not
+    those in ``exclude``)."""
     errors = {index.class_names[n] for n in index.class_names if index.shapes[n].exception}
     if module == "models":
         known = set(index.class_names.values()) | set(index.alias_names.values())
@@ -164,5 +205,6 @@ def _local_import(index: ShapeIndex, module: str, texts: list[str]) -> tuple[str
         known = errors
     else:
         known = {w for t in texts for w in WORD.findall(t)}
+    known -= exclude or set()
     used = sorted({w for t in texts for w in WORD.findall(re.sub(r'"[^"]*"', "", t)) if w in known})
     return (f"from .{module} import {', '.join(used)}",) if used else ()

@@ -17,7 +17,7 @@ from .imports import RESERVED
 from .spec import Member, Model, Shape
 from .types import FLOAT_TYPES, INT_TYPES
 
-__all__ = ["Reachable", "ShapeIndex", "classify", "reachable"]
+__all__ = ["Reachable", "ShapeIndex", "classify", "reachable", "walk"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ class Reachable:
     output_shapes: frozenset[str]
 
 
-def _walk(shapes: Mapping[str, Shape], root: str, seen: set[str]) -> None:
+def walk(shapes: Mapping[str, Shape], root: str, seen: set[str]) -> None:
+    """Add ``root`` and every shape it reaches to ``seen``."""
     stack = [root]
     while stack:
         name = stack.pop()
@@ -48,13 +49,13 @@ def reachable(model: Model) -> Reachable:
     outputs: set[str] = set()
     for op in model.operations:
         if op.input:
-            _walk(shapes, op.input, inputs)
+            walk(shapes, op.input, inputs)
         for name in (op.output, *op.errors):
             if name:
-                _walk(shapes, name, outputs)
+                walk(shapes, name, outputs)
     for name, shape in shapes.items():
         if shape.exception:
-            _walk(shapes, name, outputs)
+            walk(shapes, name, outputs)
     return Reachable(tuple(sorted(inputs | outputs)), frozenset(inputs), frozenset(outputs))
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "GeneratedPackage",
     "ModelClass",
     "ModelField",
+    "ModelGroup",
     "OperationConst",
     "ParamKey",
     "Problem",
@@ -67,6 +68,17 @@ class ModelClass:
     union: bool = False
     rebuild: bool = False
     """Part of a reference cycle: ``model_rebuild()`` once every class exists."""
+
+
+@dataclass(frozen=True)
+class ModelGroup:
+    """The model classes only one operation uses, in a module of their own that the
+    generated ``models`` module imports when one of them is first asked for."""
+
+    module: str
+    """Module name: ``models_`` and the operation's snake_case name."""
+    models: tuple[ModelClass, ...]
+    imports: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,8 @@ class GeneratedPackage:
     client_doc: str
     aliases: tuple[Alias, ...]
     models: tuple[ModelClass, ...]
+    """The classes defined in ``models.py`` itself: those several operations (or errors) use."""
+    model_groups: tuple[ModelGroup, ...]
     errors: tuple[ErrorClass, ...]
     shapes: tuple[tuple[str, SpecCall], ...]
     operations: tuple[OperationConst, ...]
@@ -149,6 +163,9 @@ class GeneratedPackage:
     errors_imports: tuple[str, ...]
     operations_imports: tuple[str, ...]
     client_imports: tuple[str, ...]
+    client_checking_imports: tuple[str, ...]
+    """Imported for type checkers only: the classes the client methods name in their
+    signatures (quoted), so that importing the client creates none of them."""
     has_endpoint_rules: bool
     package: str = ""
     """Set with ``--package``: the package also re-exports the runtime's public names."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from . import build as builder
 from . import docs, ir
 from .endpoint_shortcut import custom_endpoint_as_is
+from .grouping import PREFIX as GROUP_PREFIX
 from .imports import WORD
 from .reuse import load_reusable
 from .spec import Model, parse_model
@@ -27,6 +28,7 @@ __all__ = [
     "render_files",
 ]
 
+#: Written for every model; ``models_<operation>.py`` (:mod:`codegen.grouping`) as well.
 GENERATED_FILES = ("__init__.py", "client.py", "errors.py", "models.py", "operations.py")
 RULES_FILE = "endpoint_rules.json"
 
@@ -82,15 +84,21 @@ def _doc(text: str, indent: int) -> str:
 
 
 def _models(pkg: ir.GeneratedPackage, source: str) -> str:
-    uses_builtins = any("builtins." in f.annotation for m in pkg.models for f in m.fields)
-    imports = list(pkg.models_imports) + (["import builtins"] if uses_builtins else [])
+    grouped = {m.name: g.module for g in pkg.model_groups for m in g.models}
+    imports = list(pkg.models_imports) + _builtins_import(pkg.models)
     out = [
         _header(source),
         f'"""Shapes of {pkg.title} as pydantic models."""\n\n',
         _import_block(imports) + "\n\n",
-        _all([a.name for a in pkg.aliases] + [m.name for m in pkg.models]),
     ]
     checking = [a for a in pkg.aliases if a.checking_expr]
+    if grouped:
+        out.append("if TYPE_CHECKING:\n")
+        for group in pkg.model_groups:
+            names = ", ".join(m.name for m in group.models)
+            out.append(f"    from .{group.module} import {names}\n")
+        out.append("\n")
+    out.append(_all([a.name for a in pkg.aliases] + [m.name for m in pkg.models] + [*grouped]))
     if checking:
         out.append("\nif TYPE_CHECKING:\n")
         out.extend(f"    {a.name}: TypeAlias = {a.checking_expr}\n" for a in checking)
@@ -101,10 +109,35 @@ def _models(pkg: ir.GeneratedPackage, source: str) -> str:
             out.append(f"\n{alias.name}: TypeAlias = {alias.expr}\n")
             if alias.doc:
                 out.append(_doc(alias.doc, 0) + "\n")
-    if any(m.union for m in pkg.models):
-        out.append(_UNION_CHECK)
-    pending = {m.name for m in pkg.models}
-    for model in pkg.models:
+    out.append(_class_definitions(pkg.models))
+    if grouped:
+        table = "".join(f'    "{name}": ".{module}",\n' for name, module in sorted(grouped.items()))
+        out.append(_LAZY_CLASSES.replace("TABLE", table))
+    return "".join(out)
+
+
+def _model_group(group: ir.ModelGroup, title: str, source: str) -> str:
+    imports = list(group.imports) + _builtins_import(group.models)
+    return "".join(
+        [
+            _header(source),
+            f'"""Shapes of {title} that one operation uses: import them from ``models``."""\n\n',
+            _import_block(imports) + "\n\n",
+            _all([m.name for m in group.models]),
+            _class_definitions(group.models),
+        ]
+    )
+
+
+def _builtins_import(models: tuple[ir.ModelClass, ...]) -> list[str]:
+    uses = any("builtins." in f.annotation for m in models for f in m.fields)
+    return ["import builtins"] if uses else []
+
+
+def _class_definitions(models: tuple[ir.ModelClass, ...]) -> str:
+    out = []
+    pending = {m.name for m in models}
+    for model in models:
         out.append(f"\n\nclass {model.name}({model.base}):\n    {_doc(model.doc, 4)}\n\n")
         if model.sensitive:
             names = ", ".join(f'"{s}"' for s in model.sensitive)
@@ -128,14 +161,37 @@ def _models(pkg: ir.GeneratedPackage, source: str) -> str:
             out.append(
                 '\n    @model_validator(mode="after")\n'
                 "    def _check_union_(self) -> Self:\n"
-                "        _check_one_member(self)\n"
+                "        check_one_member(self)\n"
                 "        return self\n"
             )
-    rebuild = [m.name for m in pkg.models if m.rebuild]
+    rebuild = [m.name for m in models if m.rebuild]
     if rebuild:
         out.append("\n\n")
         out.extend(f"{name}.model_rebuild()\n" for name in rebuild)
     return "".join(out)
+
+
+_LAZY_CLASSES = """
+
+#: The classes only one operation uses, by the module that defines them: created when
+#: first asked for (an attribute of this module, an import from it, a call's
+#: ``ShapeSpec.class_ref``), so that importing the client creates none of them.
+_MODULES = {
+TABLE}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __package__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULES})
+"""
 
 
 def forward_annotation(annotation: str, pending: set[str]) -> str:
@@ -152,17 +208,6 @@ def forward_annotation(annotation: str, pending: set[str]) -> str:
 
 
 _STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
-
-_UNION_CHECK = '''
-
-def _check_one_member(model: Shape) -> None:
-    """Unions carry exactly one member, as the service requires."""
-    count = sum(1 for name in type(model).model_fields if getattr(model, name) is not None)
-    if count != 1:
-        raise PydanticCustomError(
-            "union", "Exactly one member of a union must be set, got {count}", {"count": count}
-        )
-'''
 
 
 def _errors(pkg: ir.GeneratedPackage, source: str) -> str:
@@ -255,8 +300,11 @@ def _client(pkg: ir.GeneratedPackage, source: str) -> str:
         _header(source),
         f'"""The async client of {pkg.title}."""\n\n',
         _import_block(pkg.client_imports) + "\n\n",
-        _all(names),
     ]
+    if pkg.client_checking_imports:
+        block = _import_block(pkg.client_checking_imports).replace("\n", "\n    ")
+        out.append(f"if TYPE_CHECKING:\n    {block}\n\n")
+    out.append(_all(names))
     for method in pkg.methods:
         if not method.params_name:
             continue
@@ -270,7 +318,8 @@ def _client(pkg: ir.GeneratedPackage, source: str) -> str:
     if pkg.methods and all(m.duplex for m in pkg.methods):
         out.append("    _duplex_only_: ClassVar[bool] = True\n")
     for m in pkg.methods:
-        result = m.output_class or "None"
+        # Quoted: the classes are created when a call needs them, not with the client.
+        result = f'"{m.output_class}"' if m.output_class else "None"
         args = "input, params" if m.params_name else "None, {}"
         invoke = "_invoke_duplex" if m.duplex else "_invoke"
         call = f"await self.{invoke}({m.operation_const}, {args})"
@@ -283,10 +332,10 @@ def _client(pkg: ir.GeneratedPackage, source: str) -> str:
             continue
         out.append(
             f"\n    @overload\n"
-            f"    async def {m.name}(self, input: {m.input_class}, /) -> {result}: ...\n\n"
+            f'    async def {m.name}(self, input: "{m.input_class}", /) -> {result}: ...\n\n'
             f"    @overload\n"
             f"    async def {m.name}(self, /, **params: Unpack[{m.params_name}]) -> {result}: ...\n\n"
-            f"    async def {m.name}(self, input: {m.input_class} | None = None, /, **params: Any)"
+            f'    async def {m.name}(self, input: "{m.input_class} | None" = None, /, **params: Any)'
             f" -> {result}:\n"
             f"        {doc}\n"
             f"        {body}\n"
@@ -315,13 +364,16 @@ def _init(pkg: ir.GeneratedPackage, source: str) -> str:
 
 def render_files(pkg: ir.GeneratedPackage, source: str) -> dict[str, str]:
     """The unformatted text of every generated module, by file name."""
-    return {
+    files = {
         "__init__.py": _init(pkg, source),
         "client.py": _client(pkg, source),
         "errors.py": _errors(pkg, source),
         "models.py": _models(pkg, source),
         "operations.py": _operations(pkg, source),
     }
+    for group in pkg.model_groups:
+        files[f"{group.module}.py"] = _model_group(group, pkg.title, source)
+    return files
 
 
 # -- I/O ----------------------------------------------------------------------------
@@ -366,11 +418,10 @@ def _botocore_name(model_path: Path, model: Model) -> str:
     return ""
 
 
-def _format(directory: Path) -> None:
+def _format(directory: Path, files: list[str]) -> None:
     """Sort imports and ``__all__``, drop unused imports, then format: the pinned ruff
     fixes the generated bytes."""
     (directory / "ruff.toml").write_text(_RUFF_CONFIG, encoding="utf-8")
-    files = list(GENERATED_FILES)
     for args in (["check", "--select", "F401,I,RUF022", "--fix"], ["format"]):
         command = [sys.executable, "-m", "ruff", *args, "--quiet", *files]
         subprocess.run(command, cwd=directory, check=True, capture_output=True)
@@ -411,16 +462,20 @@ def generate(
     target = out / package if package else out
     with tempfile.TemporaryDirectory(prefix="codegen-") as tmp:
         work = Path(tmp)
-        for file_name, text in render_files(pkg, source).items():
+        files = render_files(pkg, source)
+        for file_name, text in files.items():
             (work / file_name).write_text(text, encoding="utf-8")
         try:
-            _format(work)
+            _format(work, list(files))
         except subprocess.CalledProcessError as error:
             detail = (error.stdout or b"").decode() + (error.stderr or b"").decode()
             raise RuntimeError(f"ruff failed on the generated code:\n{detail}") from error
         target.mkdir(parents=True, exist_ok=True)
-        for file_name in GENERATED_FILES:
+        for file_name in files:
             _write_if_changed(target / file_name, (work / file_name).read_bytes())
+        for stale in target.glob(f"{GROUP_PREFIX}*.py"):
+            if stale.name not in files:
+                stale.unlink()
     rules_target = target / RULES_FILE
     if rules_bytes is not None:
         _write_if_changed(rules_target, rules_bytes)

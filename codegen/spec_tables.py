@@ -146,7 +146,10 @@ def _shape_spec(index: ShapeIndex, shape: Shape) -> ir.SpecCall:
             args.append(("status_code", repr(shape.status_code)))
         args.append(("error_code", str_literal(shape.error_code or shape.name)))
     if shape.name in index.class_names:
-        args.append(("cls", index.class_names[shape.name]))
+        cls = index.class_names[shape.name]
+        # Model classes are created on first use (codegen.grouping); errors are plain classes.
+        ref = cls if shape.exception else f'class_loader(models, "{cls}")'
+        args.append(("class_ref", ref))
     return ir.SpecCall("ShapeSpec", tuple(args))
 
 

@@ -45,13 +45,13 @@ from ._generated.errors import (
     ServiceUnavailable,
     ValidationError,
 )
-from ._protocol.streams import EventStream
 from ._useragent import VERSION as __version__
 
 if _typing.TYPE_CHECKING:
     from . import errors as errors
     from . import models as models
     from ._generated_http2.client import SageMakerRuntimeHTTP2Client as SageMakerRuntimeHTTP2Client
+    from ._protocol.streams import EventStream as EventStream
 
 #: Public submodules reachable as attributes after a plain ``import aiosagemaker_runtime``
 #: (``aiosagemaker_runtime.errors.ModelError``), imported on first access so that the
@@ -60,8 +60,12 @@ _SUBMODULES = frozenset({"bulk", "errors", "models", "otel", "ray", "testing"})
 
 
 #: Exported names imported on first access: the bidirectional-stream client is a
-#: generated package of its own, which a plain import does not load.
-_LAZY = {"SageMakerRuntimeHTTP2Client": "._generated_http2.client"}
+#: generated package of its own, which a plain import does not load; the event stream
+#: comes with the first streaming call.
+_LAZY = {
+    "EventStream": "._protocol.streams",
+    "SageMakerRuntimeHTTP2Client": "._generated_http2.client",
+}
 
 
 def __getattr__(name: str) -> _typing.Any:

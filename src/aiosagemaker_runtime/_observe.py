@@ -26,12 +26,14 @@ module's attribute and nothing else.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ._protocol.streams import StreamObserver
 from ._spec import OperationSpec, ServiceSpec
 
-__all__ = ["CallObserver", "Observer", "StreamObserver", "install", "observer"]
+if TYPE_CHECKING:
+    from ._protocol.streams import StreamObserver
+
+__all__ = ["CallObserver", "Observer", "install", "observer"]
 
 
 class CallObserver(Protocol):

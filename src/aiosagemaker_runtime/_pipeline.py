@@ -43,7 +43,6 @@ from ._http import HTTPRequest, HTTPResponse
 from ._ids import uuid4_str
 from ._protocol import rest_json
 from ._protocol.fastinput import construct_if_plain
-from ._protocol.streams import EventStream
 from ._retry import RetryStrategy
 from ._spec import OperationSpec, ServiceSpec
 from ._transports.base import DuplexTransport, Transport
@@ -354,6 +353,8 @@ class Pipeline:
                 if call is not None:
                     call.response(status, rest_json.request_id(headers))
                 if operation.event_stream_output:
+                    from ._protocol.streams import EventStream  # with the first stream
+
                     stream: EventStream[Any] = EventStream(
                         response,
                         operation,

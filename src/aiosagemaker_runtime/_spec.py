@@ -24,7 +24,9 @@ Contract, for both sides:
   default for this location" (the runtime knows the defaults).
 * Structures that are classes (inputs, outputs, nested structures, unions, events)
   carry their pydantic class in ``cls``; error shapes carry their
-  :class:`~aiosagemaker_runtime.ServiceError` subclass.
+  :class:`~aiosagemaker_runtime.ServiceError` subclass. The table holds a pydantic
+  class as a loader (``class_ref``, made by :func:`class_loader`): a service's model
+  classes are created per operation, when a call first needs them, not at import.
 * All values are immutable; the runtime may cache derived plans keyed by identity.
   They are named tuples (not dataclasses: a frozen dataclass costs ~1 ms of import
   time each, named tuples a fraction of it), and this module's annotations are plain
@@ -33,10 +35,20 @@ Contract, for both sides:
 """
 
 import builtins
+import functools
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any, Literal, NamedTuple
 
-__all__ = ["Location", "MemberSpec", "OperationSpec", "ServiceSpec", "ShapeSpec", "ShapeType"]
+__all__ = [
+    "Location",
+    "MemberSpec",
+    "OperationSpec",
+    "ServiceSpec",
+    "ShapeSpec",
+    "ShapeType",
+    "class_loader",
+]
 
 #: Where a member is bound on the wire. ``""`` means the JSON body (or the event
 #: payload for event members).
@@ -126,8 +138,16 @@ class ShapeSpec(NamedTuple):
     value must match as a whole; ``""`` when none."""
     enum: tuple[str, ...] = ()
     """Strings: the model's ``enum`` values; ``()`` when none."""
-    cls: builtins.type[Any] | None = None
-    """Pydantic class (structures, unions, events) or ServiceError subclass (errors)."""
+    class_ref: builtins.type[Any] | Callable[[], builtins.type[Any]] | None = None
+    """The class, or a callable returning it (:func:`class_loader`); read :attr:`cls`."""
+
+    @property
+    def cls(self) -> builtins.type[Any] | None:
+        """Pydantic class (structures, unions, events) or ServiceError subclass (errors)."""
+        ref = self.class_ref
+        if ref is None or isinstance(ref, type):
+            return ref
+        return ref()
 
 
 class OperationSpec(NamedTuple):
@@ -189,3 +209,11 @@ class ServiceSpec(NamedTuple):
 
     def __repr__(self) -> str:  # the shape and error tables would fill pages
         return f"ServiceSpec(service_id={self.service_id!r}, api_version={self.api_version!r})"
+
+
+def class_loader(module: ModuleType, name: str) -> Callable[[], builtins.type[Any]]:
+    """A ``class_ref`` reading ``name`` from ``module`` when first called: a generated
+    models module creates the class then (its ``__getattr__`` imports the module of
+    the operation that defines it), and keeps it as an attribute afterwards."""
+    loader: Callable[[], builtins.type[Any]] = functools.partial(getattr, module, name)
+    return loader

@@ -22,6 +22,11 @@ from aiosagemaker_runtime._protocol.serialize_values import format_timestamp
 LAZY = (
     "aiosagemaker_runtime._endpoints.rules",  # endpoint rule sets: first endpoint resolution
     "aiosagemaker_runtime._protocol.stream_events",  # event conversion: first EventStream
+    "aiosagemaker_runtime._protocol.streams",  # EventStream: the first streaming call
+    # model classes: with the first call of the one operation that uses them
+    "aiosagemaker_runtime._generated.models_invoke_endpoint",
+    "aiosagemaker_runtime._generated.models_invoke_endpoint_async",
+    "aiosagemaker_runtime._generated.models_invoke_endpoint_with_response_stream",
     "aiosagemaker_runtime._transports.httpx_client",  # a caller's httpx client, or proxies
     "html",  # _errors_parse: HTML error bodies (html.entities comes with it)
     "html.entities",

@@ -482,7 +482,7 @@ def build(model: dict[str, Any] | None = None) -> Tables:
             fault=bool(shape.get("fault")),
             status_code=shape.get("error", {}).get("httpStatusCode", 0),
             error_code=shape.get("error", {}).get("code", name) if shape.get("exception") else "",
-            cls=classes.get(name),
+            class_ref=classes.get(name),
         )
     operations: dict[str, OperationSpec] = {}
     for name, op in model["operations"].items():

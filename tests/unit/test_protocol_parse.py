@@ -389,7 +389,7 @@ def test_classes_with_private_state_use_model_construct() -> None:
                     name="Name", attr="name", target="S", location="header", wire_name="x-name"
                 ),
             ),
-            cls=WithPrivate,
+            class_ref=WithPrivate,
         ),
         "S": ShapeSpec(name="S", type="string"),
     }

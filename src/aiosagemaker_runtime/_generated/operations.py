@@ -10,8 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from aiosagemaker_runtime._exceptions import ServiceError
-from aiosagemaker_runtime._spec import MemberSpec, OperationSpec, ServiceSpec, ShapeSpec
+from aiosagemaker_runtime._spec import (
+    MemberSpec,
+    OperationSpec,
+    ServiceSpec,
+    ShapeSpec,
+    class_loader,
+)
 
+from . import models
 from .errors import (
     InternalDependencyException,
     InternalFailure,
@@ -21,15 +28,6 @@ from .errors import (
     ModelStreamError,
     ServiceUnavailable,
     ValidationError,
-)
-from .models import (
-    InvokeEndpointAsyncInput,
-    InvokeEndpointAsyncOutput,
-    InvokeEndpointInput,
-    InvokeEndpointOutput,
-    InvokeEndpointWithResponseStreamInput,
-    InvokeEndpointWithResponseStreamOutput,
-    PayloadPart,
 )
 
 __all__ = [
@@ -100,7 +98,7 @@ SHAPES: dict[str, ShapeSpec] = {
         fault=True,
         status_code=530,
         error_code="InternalDependencyException",
-        cls=InternalDependencyException,
+        class_ref=InternalDependencyException,
     ),
     "InternalFailure": ShapeSpec(
         name="InternalFailure",
@@ -112,7 +110,7 @@ SHAPES: dict[str, ShapeSpec] = {
         fault=True,
         status_code=500,
         error_code="InternalFailure",
-        cls=InternalFailure,
+        class_ref=InternalFailure,
     ),
     "InternalStreamFailure": ShapeSpec(
         name="InternalStreamFailure",
@@ -123,7 +121,7 @@ SHAPES: dict[str, ShapeSpec] = {
         exception=True,
         fault=True,
         error_code="InternalStreamFailure",
-        cls=InternalStreamFailure,
+        class_ref=InternalStreamFailure,
     ),
     "InvocationTimeoutSecondsHeader": ShapeSpec(
         name="InvocationTimeoutSecondsHeader", type="integer", min=1, max=3600
@@ -206,7 +204,7 @@ SHAPES: dict[str, ShapeSpec] = {
             MemberSpec(name="Body", attr="body", target="AsyncBodyBlob", wire_name="Body"),
         ),
         payload="body",
-        cls=InvokeEndpointAsyncInput,
+        class_ref=class_loader(models, "InvokeEndpointAsyncInput"),
     ),
     "InvokeEndpointAsyncOutput": ShapeSpec(
         name="InvokeEndpointAsyncOutput",
@@ -230,7 +228,7 @@ SHAPES: dict[str, ShapeSpec] = {
                 wire_name="X-Amzn-SageMaker-FailureLocation",
             ),
         ),
-        cls=InvokeEndpointAsyncOutput,
+        class_ref=class_loader(models, "InvokeEndpointAsyncOutput"),
     ),
     "InvokeEndpointInput": ShapeSpec(
         name="InvokeEndpointInput",
@@ -322,7 +320,7 @@ SHAPES: dict[str, ShapeSpec] = {
             ),
         ),
         payload="body",
-        cls=InvokeEndpointInput,
+        class_ref=class_loader(models, "InvokeEndpointInput"),
     ),
     "InvokeEndpointOutput": ShapeSpec(
         name="InvokeEndpointOutput",
@@ -368,7 +366,7 @@ SHAPES: dict[str, ShapeSpec] = {
             ),
         ),
         payload="body",
-        cls=InvokeEndpointOutput,
+        class_ref=class_loader(models, "InvokeEndpointOutput"),
     ),
     "InvokeEndpointWithResponseStreamInput": ShapeSpec(
         name="InvokeEndpointWithResponseStreamInput",
@@ -450,7 +448,7 @@ SHAPES: dict[str, ShapeSpec] = {
             ),
         ),
         payload="body",
-        cls=InvokeEndpointWithResponseStreamInput,
+        class_ref=class_loader(models, "InvokeEndpointWithResponseStreamInput"),
     ),
     "InvokeEndpointWithResponseStreamOutput": ShapeSpec(
         name="InvokeEndpointWithResponseStreamOutput",
@@ -482,7 +480,7 @@ SHAPES: dict[str, ShapeSpec] = {
             ),
         ),
         payload="body",
-        cls=InvokeEndpointWithResponseStreamOutput,
+        class_ref=class_loader(models, "InvokeEndpointWithResponseStreamOutput"),
     ),
     "LogStreamArn": ShapeSpec(name="LogStreamArn", type="string"),
     "Message": ShapeSpec(name="Message", type="string", max=2048),
@@ -513,7 +511,7 @@ SHAPES: dict[str, ShapeSpec] = {
         exception=True,
         status_code=424,
         error_code="ModelError",
-        cls=ModelError,
+        class_ref=ModelError,
     ),
     "ModelNotReadyException": ShapeSpec(
         name="ModelNotReadyException",
@@ -524,7 +522,7 @@ SHAPES: dict[str, ShapeSpec] = {
         exception=True,
         status_code=429,
         error_code="ModelNotReadyException",
-        cls=ModelNotReadyException,
+        class_ref=ModelNotReadyException,
     ),
     "ModelStreamError": ShapeSpec(
         name="ModelStreamError",
@@ -537,7 +535,7 @@ SHAPES: dict[str, ShapeSpec] = {
         ),
         exception=True,
         error_code="ModelStreamError",
-        cls=ModelStreamError,
+        class_ref=ModelStreamError,
     ),
     "NewSessionResponseHeader": ShapeSpec(
         name="NewSessionResponseHeader",
@@ -555,7 +553,7 @@ SHAPES: dict[str, ShapeSpec] = {
             ),
         ),
         event=True,
-        cls=PayloadPart,
+        class_ref=class_loader(models, "PayloadPart"),
     ),
     "PrefixAwareIdHeader": ShapeSpec(
         name="PrefixAwareIdHeader",
@@ -609,7 +607,7 @@ SHAPES: dict[str, ShapeSpec] = {
         fault=True,
         status_code=503,
         error_code="ServiceUnavailable",
-        cls=ServiceUnavailable,
+        class_ref=ServiceUnavailable,
     ),
     "SessionIdHeader": ShapeSpec(
         name="SessionIdHeader", type="string", max=256, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"
@@ -646,7 +644,7 @@ SHAPES: dict[str, ShapeSpec] = {
         exception=True,
         status_code=400,
         error_code="ValidationError",
-        cls=ValidationError,
+        class_ref=ValidationError,
     ),
 }
 

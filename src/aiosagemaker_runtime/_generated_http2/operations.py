@@ -10,8 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from aiosagemaker_runtime._exceptions import ServiceError
-from aiosagemaker_runtime._spec import MemberSpec, OperationSpec, ServiceSpec, ShapeSpec
+from aiosagemaker_runtime._spec import (
+    MemberSpec,
+    OperationSpec,
+    ServiceSpec,
+    ShapeSpec,
+    class_loader,
+)
 
+from . import models
 from .errors import (
     InputValidationError,
     InternalServerError,
@@ -19,12 +26,6 @@ from .errors import (
     ModelError,
     ModelStreamError,
     ServiceUnavailableError,
-)
-from .models import (
-    InvokeEndpointWithBidirectionalStreamInput,
-    InvokeEndpointWithBidirectionalStreamOutput,
-    RequestPayloadPart,
-    ResponsePayloadPart,
 )
 
 __all__ = ["ERRORS", "INVOKE_ENDPOINT_WITH_BIDIRECTIONAL_STREAM", "SERVICE", "SHAPES"]
@@ -40,7 +41,7 @@ SHAPES: dict[str, ShapeSpec] = {
         exception=True,
         status_code=400,
         error_code="InputValidationError",
-        cls=InputValidationError,
+        class_ref=InputValidationError,
     ),
     "Integer": ShapeSpec(name="Integer", type="integer"),
     "InternalServerError": ShapeSpec(
@@ -54,7 +55,7 @@ SHAPES: dict[str, ShapeSpec] = {
         fault=True,
         status_code=500,
         error_code="InternalServerError",
-        cls=InternalServerError,
+        class_ref=InternalServerError,
     ),
     "InternalStreamFailure": ShapeSpec(
         name="InternalStreamFailure",
@@ -63,7 +64,7 @@ SHAPES: dict[str, ShapeSpec] = {
         exception=True,
         fault=True,
         error_code="InternalStreamFailure",
-        cls=InternalStreamFailure,
+        class_ref=InternalStreamFailure,
     ),
     "InvokeEndpointWithBidirectionalStreamInput": ShapeSpec(
         name="InvokeEndpointWithBidirectionalStreamInput",
@@ -101,7 +102,7 @@ SHAPES: dict[str, ShapeSpec] = {
             ),
         ),
         payload="body",
-        cls=InvokeEndpointWithBidirectionalStreamInput,
+        class_ref=class_loader(models, "InvokeEndpointWithBidirectionalStreamInput"),
     ),
     "InvokeEndpointWithBidirectionalStreamInputEndpointNameString": ShapeSpec(
         name="InvokeEndpointWithBidirectionalStreamInputEndpointNameString",
@@ -151,7 +152,7 @@ SHAPES: dict[str, ShapeSpec] = {
             ),
         ),
         payload="body",
-        cls=InvokeEndpointWithBidirectionalStreamOutput,
+        class_ref=class_loader(models, "InvokeEndpointWithBidirectionalStreamOutput"),
     ),
     "InvokeEndpointWithBidirectionalStreamOutputInvokedProductionVariantString": ShapeSpec(
         name="InvokeEndpointWithBidirectionalStreamOutputInvokedProductionVariantString",
@@ -188,7 +189,7 @@ SHAPES: dict[str, ShapeSpec] = {
         exception=True,
         status_code=424,
         error_code="ModelError",
-        cls=ModelError,
+        class_ref=ModelError,
     ),
     "ModelStreamError": ShapeSpec(
         name="ModelStreamError",
@@ -199,7 +200,7 @@ SHAPES: dict[str, ShapeSpec] = {
         ),
         exception=True,
         error_code="ModelStreamError",
-        cls=ModelStreamError,
+        class_ref=ModelStreamError,
     ),
     "RequestPayloadPart": ShapeSpec(
         name="RequestPayloadPart",
@@ -229,7 +230,7 @@ SHAPES: dict[str, ShapeSpec] = {
             MemberSpec(name="P", attr="p", target="String", wire_name="P", event_header=True),
         ),
         event=True,
-        cls=RequestPayloadPart,
+        class_ref=class_loader(models, "RequestPayloadPart"),
     ),
     "RequestPayloadPartCompletionStateString": ShapeSpec(
         name="RequestPayloadPartCompletionStateString",
@@ -280,7 +281,7 @@ SHAPES: dict[str, ShapeSpec] = {
             MemberSpec(name="P", attr="p", target="String", wire_name="P", event_header=True),
         ),
         event=True,
-        cls=ResponsePayloadPart,
+        class_ref=class_loader(models, "ResponsePayloadPart"),
     ),
     "ResponsePayloadPartCompletionStateString": ShapeSpec(
         name="ResponsePayloadPartCompletionStateString",
@@ -327,7 +328,7 @@ SHAPES: dict[str, ShapeSpec] = {
         fault=True,
         status_code=503,
         error_code="ServiceUnavailableError",
-        cls=ServiceUnavailableError,
+        class_ref=ServiceUnavailableError,
     ),
     "String": ShapeSpec(name="String", type="string"),
 }

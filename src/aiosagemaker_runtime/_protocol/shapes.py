@@ -34,6 +34,7 @@ __all__ = [
     "EventStreamOutput",
     "Shape",
     "blob_payload",
+    "check_one_member",
     "compiled_pattern",
     "header_safe",
     "pattern",
@@ -267,6 +268,16 @@ def blob_payload(min_length: int | None = None, max_length: int | None = None) -
         return value
 
     return Annotated[BlobPayload, PlainValidator(validate)]
+
+
+def check_one_member(model: BaseModel) -> None:
+    """Unions carry exactly one member, as the service requires (generated unions call
+    this from an ``after`` model validator)."""
+    count = sum(1 for name in type(model).model_fields if getattr(model, name) is not None)
+    if count != 1:
+        raise PydanticCustomError(
+            "union", "Exactly one member of a union must be set, got {count}", {"count": count}
+        )
 
 
 class EventStreamOutput(Shape):

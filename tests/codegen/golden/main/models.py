@@ -2,23 +2,39 @@
 """Shapes of Widget Store as pydantic models."""
 
 import builtins
+import importlib
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias
 
-from pydantic import Field, JsonValue, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, model_validator
 from typing_extensions import Self
 
-from aiosagemaker_runtime._protocol.duplex import DuplexStreamOutput
 from aiosagemaker_runtime._protocol.shapes import (
-    HEADER_VALUE,
     BlobPayload,
-    EventStreamOutput,
     Shape,
     blob_payload,
+    check_one_member,
     pattern,
 )
-from aiosagemaker_runtime._protocol.streams import EventStream
+
+if TYPE_CHECKING:
+    from .models_chat_with_widget import (
+        ChatWithWidgetRequest,
+        ChatWithWidgetResponse,
+        ConfigureEvent,
+        SayEvent,
+    )
+    from .models_get_widget_data import GetWidgetDataRequest, GetWidgetDataResponse
+    from .models_list_widgets import ListWidgetsRequest, ListWidgetsResponse
+    from .models_ping import PingResponse
+    from .models_put_widget import PutWidgetRequest, PutWidgetResponse
+    from .models_set_widget_note import SetWidgetNoteRequest, SetWidgetNoteResponse
+    from .models_stream_widget_events import (
+        NoteEvent,
+        StreamWidgetEventsRequest,
+        StreamWidgetEventsResponse,
+    )
+    from .models_upload_widget_data import UploadWidgetDataRequest
 
 __all__ = [
     "AccountId",
@@ -121,15 +137,6 @@ TagValue: TypeAlias = Annotated[str, Field(max_length=32), pattern(r"\A[^ \t\n\x
 WidgetId: TypeAlias = Annotated[str, Field(min_length=1, max_length=36), pattern(r"[0-9a-f\-]+")]
 
 
-def _check_one_member(model: Shape) -> None:
-    """Unions carry exactly one member, as the service requires."""
-    count = sum(1 for name in type(model).model_fields if getattr(model, name) is not None)
-    if count != 1:
-        raise PydanticCustomError(
-            "union", "Exactly one member of a union must be set, got {count}", {"count": count}
-        )
-
-
 class AttributeValue(Shape):
     """Exactly one of S, N, B or L."""
 
@@ -140,34 +147,8 @@ class AttributeValue(Shape):
 
     @model_validator(mode="after")
     def _check_union_(self) -> Self:
-        _check_one_member(self)
+        check_one_member(self)
         return self
-
-
-class ConfigureEvent(Shape):
-    """The ``ConfigureEvent`` structure."""
-
-    volume: int | None = Field(default=None, alias="Volume")
-    voice: str | None = Field(default=None, alias="Voice")
-
-
-class SayEvent(Shape):
-    """The ``SayEvent`` structure."""
-
-    _sensitive_: ClassVar[frozenset[str]] = frozenset({"audio"})
-
-    audio: bytes | None = Field(default=None, alias="Audio")
-    kind: DataKind | None = Field(default=None, alias="Kind")
-    final: bool | None = Field(default=None, alias="Final")
-    seq: int | None = Field(default=None, alias="Seq")
-    sent_at: datetime | None = Field(default=None, alias="SentAt")
-
-
-class ChatWithWidgetRequest(Shape):
-    """The ``ChatWithWidgetRequest`` structure."""
-
-    widget_id: Annotated[WidgetId, HEADER_VALUE] = Field(alias="WidgetId")
-    mood: Annotated[Color, HEADER_VALUE] | None = Field(default=None, alias="Mood")
 
 
 class WidgetUpdate(Shape):
@@ -177,39 +158,6 @@ class WidgetUpdate(Shape):
 
     sequence: int | None = Field(default=None, alias="Sequence")
     bytes: builtins.bytes | None = Field(default=None, alias="Bytes")
-
-
-class ChatWithWidgetResponse(DuplexStreamOutput[SayEvent | ConfigureEvent, WidgetUpdate]):
-    """The ``ChatWithWidgetResponse`` structure."""
-
-    _event_stream_attr_: ClassVar[str] = "replies"
-
-    replies: EventStream[WidgetUpdate] = Field(alias="Replies")
-    session_id: str | None = Field(default=None, alias="SessionId")
-
-
-class GetWidgetDataRequest(Shape):
-    """The ``GetWidgetDataRequest`` structure."""
-
-    widget_id: Annotated[WidgetId, HEADER_VALUE] = Field(alias="WidgetId")
-    range: Annotated[str, HEADER_VALUE] | None = Field(default=None, alias="Range")
-
-
-class GetWidgetDataResponse(Shape):
-    """The ``GetWidgetDataResponse`` structure."""
-
-    data: bytes | None = Field(default=None, alias="Data")
-    content_type: str | None = Field(default=None, alias="ContentType")
-    content_length: int | None = Field(default=None, alias="ContentLength")
-    last_modified: datetime | None = Field(default=None, alias="LastModified")
-
-
-class ListWidgetsRequest(Shape):
-    """The ``ListWidgetsRequest`` structure."""
-
-    colors: list[Annotated[Color, HEADER_VALUE]] | None = Field(default=None, alias="Colors")
-    max_results: Limit | None = Field(default=None, alias="MaxResults")
-    next_token: Annotated[str, HEADER_VALUE] | None = Field(default=None, alias="NextToken")
 
 
 class Part(Shape):
@@ -241,134 +189,42 @@ class Widget(Shape):
     attributes: dict[AttributeName, AttributeValue] | None = Field(default=None, alias="Attributes")
 
 
-class ListWidgetsResponse(Shape):
-    """The ``ListWidgetsResponse`` structure."""
-
-    widgets: list[Widget] | None = Field(default=None, alias="Widgets")
-    next_token: str | None = Field(default=None, alias="NextToken")
-
-
-class NoteEvent(Shape):
-    """The ``NoteEvent`` structure."""
-
-    text: str | None = Field(default=None, alias="Text")
-    at: datetime | None = Field(default=None, alias="At")
-
-
-class PingResponse(Shape):
-    """The ``PingResponse`` structure."""
-
-    healthy: bool | None = Field(default=None, alias="Healthy")
-
-
-class PutWidgetRequest(Shape):
-    """Stores a widget."""
-
-    _sensitive_: ClassVar[frozenset[str]] = frozenset({"secret"})
-
-    store_id: Annotated[StoreId, HEADER_VALUE] = Field(alias="StoreId")
-    key: Annotated[ObjectKey, HEADER_VALUE] = Field(alias="Key")
-    tags: Annotated[list[Annotated[TagValue, HEADER_VALUE]], Field(max_length=5)] | None = Field(
-        default=None, alias="Tags"
-    )
-    limit: Limit | None = Field(default=None, alias="Limit")
-    since: datetime | None = Field(default=None, alias="Since")
-    filters: (
-        Annotated[
-            dict[Annotated[str, HEADER_VALUE], Annotated[str, HEADER_VALUE]], Field(max_length=3)
-        ]
-        | None
-    ) = Field(default=None, alias="Filters")
-    multi_filters: dict[Annotated[str, HEADER_VALUE], list[Annotated[str, HEADER_VALUE]]] | None = (
-        Field(default=None, alias="MultiFilters")
-    )
-    dry_run: bool | None = Field(default=None, alias="DryRun")
-    count: int | None = Field(default=None, alias="Count")
-    ratio: Double | None = Field(default=None, alias="Ratio")
-    expires: datetime | None = Field(default=None, alias="Expires")
-    modified_at: datetime | None = Field(default=None, alias="ModifiedAt")
-    labels: Annotated[list[Annotated[TagValue, HEADER_VALUE]], Field(max_length=5)] | None = Field(
-        default=None, alias="Labels"
-    )
-    metadata: dict[Annotated[str, HEADER_VALUE], Annotated[MetadataValue, HEADER_VALUE]] | None = (
-        Field(default=None, alias="Metadata")
-    )
-    context: JsonValue | None = Field(default=None, alias="Context")
-    client_token: IdempotencyToken | None = Field(default=None, alias="ClientToken")
-    color: Color | None = Field(default=None, alias="Color")
-    colors: list[Color] | None = Field(default=None, alias="Colors")
-    size: float | None = Field(default=None, alias="Size")
-    weight: Double | None = Field(default=None, alias="Weight")
-    quantity: Quantity | None = Field(default=None, alias="Quantity")
-    serial: int | None = Field(default=None, alias="Serial")
-    active: bool | None = Field(default=None, alias="Active")
-    created_at: datetime | None = Field(default=None, alias="CreatedAt")
-    updated_at: datetime | None = Field(default=None, alias="UpdatedAt")
-    shipped_at: datetime | None = Field(default=None, alias="ShippedAt")
-    thumbnail: Annotated[bytes, Field(max_length=1024)] | None = Field(
-        default=None, alias="Thumbnail"
-    )
-    parts: Annotated[list[Part], Field(min_length=1, max_length=10)] | None = Field(
-        default=None, alias="Parts"
-    )
-    attributes: dict[AttributeName, AttributeValue] | None = Field(default=None, alias="Attributes")
-    config: JsonValue | None = Field(default=None, alias="Config")
-    owner: Person | None = Field(default=None, alias="Owner")
-    secret: SecretString | None = Field(default=None, alias="Secret")
-    from_: str | None = Field(default=None, alias="From")
-    notes: list[str | None] | None = Field(default=None, alias="Notes")
-    rating: RatingText | None = Field(default=None, alias="Rating")
-    tiny: int | None = Field(default=None, alias="Tiny")
-    small: int | None = Field(default=None, alias="Small")
-
-
-class PutWidgetResponse(Shape):
-    """The ``PutWidgetResponse`` structure."""
-
-    status_code: int | None = Field(default=None, alias="StatusCode")
-    e_tag: str | None = Field(default=None, alias="ETag")
-    metadata: dict[str, MetadataValue] | None = Field(default=None, alias="Metadata")
-    widget: Widget | None = Field(default=None, alias="Widget")
-
-
-class SetWidgetNoteRequest(Shape):
-    """The ``SetWidgetNoteRequest`` structure."""
-
-    widget_id: Annotated[WidgetId, HEADER_VALUE] = Field(alias="WidgetId")
-    note: NoteText | None = Field(default=None, alias="Note")
-
-
-class SetWidgetNoteResponse(Shape):
-    """The ``SetWidgetNoteResponse`` structure."""
-
-    note: NoteText | None = Field(default=None, alias="Note")
-
-
-class StreamWidgetEventsRequest(Shape):
-    """The ``StreamWidgetEventsRequest`` structure."""
-
-    account_id: Annotated[AccountId, HEADER_VALUE] = Field(alias="AccountId")
-    widget_id: Annotated[WidgetId, HEADER_VALUE] = Field(alias="WidgetId")
-
-
-class StreamWidgetEventsResponse(EventStreamOutput):
-    """The ``StreamWidgetEventsResponse`` structure."""
-
-    _event_stream_attr_: ClassVar[str] = "events"
-
-    events: EventStream[WidgetUpdate | NoteEvent] = Field(alias="Events")
-    content_type: str | None = Field(default=None, alias="ContentType")
-
-
-class UploadWidgetDataRequest(Shape):
-    """The ``UploadWidgetDataRequest`` structure."""
-
-    _sensitive_: ClassVar[frozenset[str]] = frozenset({"body"})
-
-    widget_id: Annotated[WidgetId, HEADER_VALUE] = Field(alias="WidgetId")
-    body: UploadBlob = Field(alias="Body")
-    content_type: Annotated[str, HEADER_VALUE] | None = Field(default=None, alias="ContentType")
-
-
 AttributeValue.model_rebuild()
 Person.model_rebuild()
+
+
+#: The classes only one operation uses, by the module that defines them: created when
+#: first asked for (an attribute of this module, an import from it, a call's
+#: ``ShapeSpec.class_ref``), so that importing the client creates none of them.
+_MODULES = {
+    "ChatWithWidgetRequest": ".models_chat_with_widget",
+    "ChatWithWidgetResponse": ".models_chat_with_widget",
+    "ConfigureEvent": ".models_chat_with_widget",
+    "GetWidgetDataRequest": ".models_get_widget_data",
+    "GetWidgetDataResponse": ".models_get_widget_data",
+    "ListWidgetsRequest": ".models_list_widgets",
+    "ListWidgetsResponse": ".models_list_widgets",
+    "NoteEvent": ".models_stream_widget_events",
+    "PingResponse": ".models_ping",
+    "PutWidgetRequest": ".models_put_widget",
+    "PutWidgetResponse": ".models_put_widget",
+    "SayEvent": ".models_chat_with_widget",
+    "SetWidgetNoteRequest": ".models_set_widget_note",
+    "SetWidgetNoteResponse": ".models_set_widget_note",
+    "StreamWidgetEventsRequest": ".models_stream_widget_events",
+    "StreamWidgetEventsResponse": ".models_stream_widget_events",
+    "UploadWidgetDataRequest": ".models_upload_widget_data",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __package__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULES})

@@ -3,7 +3,7 @@
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, ClassVar, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, cast, overload
 
 from pydantic import JsonValue
 from typing_extensions import Required, TypedDict, Unpack
@@ -12,26 +12,7 @@ from aiosagemaker_runtime._client import BaseClient
 from aiosagemaker_runtime._protocol.shapes import BlobPayload
 from aiosagemaker_runtime._spec import ServiceSpec
 
-from .models import (
-    AttributeValue,
-    ChatWithWidgetRequest,
-    ChatWithWidgetResponse,
-    Color,
-    GetWidgetDataRequest,
-    GetWidgetDataResponse,
-    ListWidgetsRequest,
-    ListWidgetsResponse,
-    Part,
-    Person,
-    PingResponse,
-    PutWidgetRequest,
-    PutWidgetResponse,
-    SetWidgetNoteRequest,
-    SetWidgetNoteResponse,
-    StreamWidgetEventsRequest,
-    StreamWidgetEventsResponse,
-    UploadWidgetDataRequest,
-)
+from .models import AttributeValue, Color, Part, Person
 from .operations import (
     CHAT_WITH_WIDGET,
     GET_WIDGET_DATA,
@@ -43,6 +24,24 @@ from .operations import (
     STREAM_WIDGET_EVENTS,
     UPLOAD_WIDGET_DATA,
 )
+
+if TYPE_CHECKING:
+    from .models import (
+        ChatWithWidgetRequest,
+        ChatWithWidgetResponse,
+        GetWidgetDataRequest,
+        GetWidgetDataResponse,
+        ListWidgetsRequest,
+        ListWidgetsResponse,
+        PingResponse,
+        PutWidgetRequest,
+        PutWidgetResponse,
+        SetWidgetNoteRequest,
+        SetWidgetNoteResponse,
+        StreamWidgetEventsRequest,
+        StreamWidgetEventsResponse,
+        UploadWidgetDataRequest,
+    )
 
 __all__ = [
     "ChatWithWidgetParams",
@@ -148,103 +147,111 @@ class WidgetStoreClient(BaseClient):
     _service_: ClassVar[ServiceSpec] = SERVICE
 
     @overload
-    async def chat_with_widget(self, input: ChatWithWidgetRequest, /) -> ChatWithWidgetResponse: ...
+    async def chat_with_widget(
+        self, input: "ChatWithWidgetRequest", /
+    ) -> "ChatWithWidgetResponse": ...
 
     @overload
     async def chat_with_widget(
         self, /, **params: Unpack[ChatWithWidgetParams]
-    ) -> ChatWithWidgetResponse: ...
+    ) -> "ChatWithWidgetResponse": ...
 
     async def chat_with_widget(
-        self, input: ChatWithWidgetRequest | None = None, /, **params: Any
-    ) -> ChatWithWidgetResponse:
+        self, input: "ChatWithWidgetRequest | None" = None, /, **params: Any
+    ) -> "ChatWithWidgetResponse":
         """Talks with a widget: events both ways on one stream."""
         return cast(
-            ChatWithWidgetResponse, await self._invoke_duplex(CHAT_WITH_WIDGET, input, params)
+            "ChatWithWidgetResponse", await self._invoke_duplex(CHAT_WITH_WIDGET, input, params)
         )
 
     @overload
-    async def get_widget_data(self, input: GetWidgetDataRequest, /) -> GetWidgetDataResponse: ...
+    async def get_widget_data(
+        self, input: "GetWidgetDataRequest", /
+    ) -> "GetWidgetDataResponse": ...
 
     @overload
     async def get_widget_data(
         self, /, **params: Unpack[GetWidgetDataParams]
-    ) -> GetWidgetDataResponse: ...
+    ) -> "GetWidgetDataResponse": ...
 
     async def get_widget_data(
-        self, input: GetWidgetDataRequest | None = None, /, **params: Any
-    ) -> GetWidgetDataResponse:
+        self, input: "GetWidgetDataRequest | None" = None, /, **params: Any
+    ) -> "GetWidgetDataResponse":
         """Reads the widget's data."""
-        return cast(GetWidgetDataResponse, await self._invoke(GET_WIDGET_DATA, input, params))
+        return cast("GetWidgetDataResponse", await self._invoke(GET_WIDGET_DATA, input, params))
 
     @overload
-    async def list_widgets(self, input: ListWidgetsRequest, /) -> ListWidgetsResponse: ...
+    async def list_widgets(self, input: "ListWidgetsRequest", /) -> "ListWidgetsResponse": ...
 
     @overload
-    async def list_widgets(self, /, **params: Unpack[ListWidgetsParams]) -> ListWidgetsResponse: ...
+    async def list_widgets(
+        self, /, **params: Unpack[ListWidgetsParams]
+    ) -> "ListWidgetsResponse": ...
 
     async def list_widgets(
-        self, input: ListWidgetsRequest | None = None, /, **params: Any
-    ) -> ListWidgetsResponse:
+        self, input: "ListWidgetsRequest | None" = None, /, **params: Any
+    ) -> "ListWidgetsResponse":
         """Call ``ListWidgets``."""
-        return cast(ListWidgetsResponse, await self._invoke(LIST_WIDGETS, input, params))
+        return cast("ListWidgetsResponse", await self._invoke(LIST_WIDGETS, input, params))
 
-    async def ping(self) -> PingResponse:
+    async def ping(self) -> "PingResponse":
         """Call ``Ping``."""
-        return cast(PingResponse, await self._invoke(PING, None, {}))
+        return cast("PingResponse", await self._invoke(PING, None, {}))
 
     @overload
-    async def put_widget(self, input: PutWidgetRequest, /) -> PutWidgetResponse: ...
+    async def put_widget(self, input: "PutWidgetRequest", /) -> "PutWidgetResponse": ...
 
     @overload
-    async def put_widget(self, /, **params: Unpack[PutWidgetParams]) -> PutWidgetResponse: ...
+    async def put_widget(self, /, **params: Unpack[PutWidgetParams]) -> "PutWidgetResponse": ...
 
     async def put_widget(
-        self, input: PutWidgetRequest | None = None, /, **params: Any
-    ) -> PutWidgetResponse:
+        self, input: "PutWidgetRequest | None" = None, /, **params: Any
+    ) -> "PutWidgetResponse":
         """Stores a widget "as is"."""
-        return cast(PutWidgetResponse, await self._invoke(PUT_WIDGET, input, params))
+        return cast("PutWidgetResponse", await self._invoke(PUT_WIDGET, input, params))
 
     @overload
-    async def set_widget_note(self, input: SetWidgetNoteRequest, /) -> SetWidgetNoteResponse: ...
+    async def set_widget_note(
+        self, input: "SetWidgetNoteRequest", /
+    ) -> "SetWidgetNoteResponse": ...
 
     @overload
     async def set_widget_note(
         self, /, **params: Unpack[SetWidgetNoteParams]
-    ) -> SetWidgetNoteResponse: ...
+    ) -> "SetWidgetNoteResponse": ...
 
     async def set_widget_note(
-        self, input: SetWidgetNoteRequest | None = None, /, **params: Any
-    ) -> SetWidgetNoteResponse:
+        self, input: "SetWidgetNoteRequest | None" = None, /, **params: Any
+    ) -> "SetWidgetNoteResponse":
         """Call ``SetWidgetNote``."""
-        return cast(SetWidgetNoteResponse, await self._invoke(SET_WIDGET_NOTE, input, params))
+        return cast("SetWidgetNoteResponse", await self._invoke(SET_WIDGET_NOTE, input, params))
 
     @overload
     async def stream_widget_events(
-        self, input: StreamWidgetEventsRequest, /
-    ) -> StreamWidgetEventsResponse: ...
+        self, input: "StreamWidgetEventsRequest", /
+    ) -> "StreamWidgetEventsResponse": ...
 
     @overload
     async def stream_widget_events(
         self, /, **params: Unpack[StreamWidgetEventsParams]
-    ) -> StreamWidgetEventsResponse: ...
+    ) -> "StreamWidgetEventsResponse": ...
 
     async def stream_widget_events(
-        self, input: StreamWidgetEventsRequest | None = None, /, **params: Any
-    ) -> StreamWidgetEventsResponse:
+        self, input: "StreamWidgetEventsRequest | None" = None, /, **params: Any
+    ) -> "StreamWidgetEventsResponse":
         """Call ``StreamWidgetEvents``."""
         return cast(
-            StreamWidgetEventsResponse, await self._invoke(STREAM_WIDGET_EVENTS, input, params)
+            "StreamWidgetEventsResponse", await self._invoke(STREAM_WIDGET_EVENTS, input, params)
         )
 
     @overload
-    async def upload_widget_data(self, input: UploadWidgetDataRequest, /) -> None: ...
+    async def upload_widget_data(self, input: "UploadWidgetDataRequest", /) -> None: ...
 
     @overload
     async def upload_widget_data(self, /, **params: Unpack[UploadWidgetDataParams]) -> None: ...
 
     async def upload_widget_data(
-        self, input: UploadWidgetDataRequest | None = None, /, **params: Any
+        self, input: "UploadWidgetDataRequest | None" = None, /, **params: Any
     ) -> None:
         """Uploads data. Plain text with a raw newline."""
         await self._invoke(UPLOAD_WIDGET_DATA, input, params)

@@ -10,33 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from aiosagemaker_runtime._exceptions import ServiceError
-from aiosagemaker_runtime._spec import MemberSpec, OperationSpec, ServiceSpec, ShapeSpec
-
-from .errors import InternalError, ThrottledException, WidgetNotFound, WidgetThrottledException
-from .models import (
-    AttributeValue,
-    ChatWithWidgetRequest,
-    ChatWithWidgetResponse,
-    ConfigureEvent,
-    GetWidgetDataRequest,
-    GetWidgetDataResponse,
-    ListWidgetsRequest,
-    ListWidgetsResponse,
-    NoteEvent,
-    Part,
-    Person,
-    PingResponse,
-    PutWidgetRequest,
-    PutWidgetResponse,
-    SayEvent,
-    SetWidgetNoteRequest,
-    SetWidgetNoteResponse,
-    StreamWidgetEventsRequest,
-    StreamWidgetEventsResponse,
-    UploadWidgetDataRequest,
-    Widget,
-    WidgetUpdate,
+from aiosagemaker_runtime._spec import (
+    MemberSpec,
+    OperationSpec,
+    ServiceSpec,
+    ShapeSpec,
+    class_loader,
 )
+
+from . import models
+from .errors import InternalError, ThrottledException, WidgetNotFound, WidgetThrottledException
 
 __all__ = [
     "CHAT_WITH_WIDGET",
@@ -70,7 +53,7 @@ SHAPES: dict[str, ShapeSpec] = {
             MemberSpec(name="B", attr="b", target="Thumbnail", wire_name="B"),
             MemberSpec(name="L", attr="l", target="AttributeList", wire_name="L"),
         ),
-        cls=AttributeValue,
+        class_ref=class_loader(models, "AttributeValue"),
     ),
     "Boolean": ShapeSpec(name="Boolean", type="boolean"),
     "ByteValue": ShapeSpec(name="ByteValue", type="byte"),
@@ -119,7 +102,7 @@ SHAPES: dict[str, ShapeSpec] = {
             ),
         ),
         payload="messages",
-        cls=ChatWithWidgetRequest,
+        class_ref=class_loader(models, "ChatWithWidgetRequest"),
     ),
     "ChatWithWidgetResponse": ShapeSpec(
         name="ChatWithWidgetResponse",
@@ -141,7 +124,7 @@ SHAPES: dict[str, ShapeSpec] = {
             ),
         ),
         payload="replies",
-        cls=ChatWithWidgetResponse,
+        class_ref=class_loader(models, "ChatWithWidgetResponse"),
     ),
     "Color": ShapeSpec(
         name="Color",
@@ -161,7 +144,7 @@ SHAPES: dict[str, ShapeSpec] = {
             MemberSpec(name="Voice", attr="voice", target="String", wire_name="Voice"),
         ),
         event=True,
-        cls=ConfigureEvent,
+        class_ref=class_loader(models, "ConfigureEvent"),
     ),
     "DataKind": ShapeSpec(
         name="DataKind",
@@ -192,7 +175,7 @@ SHAPES: dict[str, ShapeSpec] = {
                 name="Range", attr="range", target="String", location="header", wire_name="Range"
             ),
         ),
-        cls=GetWidgetDataRequest,
+        class_ref=class_loader(models, "GetWidgetDataRequest"),
     ),
     "GetWidgetDataResponse": ShapeSpec(
         name="GetWidgetDataResponse",
@@ -222,7 +205,7 @@ SHAPES: dict[str, ShapeSpec] = {
             ),
         ),
         payload="data",
-        cls=GetWidgetDataResponse,
+        class_ref=class_loader(models, "GetWidgetDataResponse"),
     ),
     "HttpDate": ShapeSpec(name="HttpDate", type="timestamp", timestamp_format="rfc822"),
     "IdempotencyToken": ShapeSpec(name="IdempotencyToken", type="string", max=64),
@@ -235,7 +218,7 @@ SHAPES: dict[str, ShapeSpec] = {
         fault=True,
         status_code=500,
         error_code="InternalError",
-        cls=InternalError,
+        class_ref=InternalError,
     ),
     "IsoTimestamp": ShapeSpec(name="IsoTimestamp", type="timestamp", timestamp_format="iso8601"),
     "JsonContext": ShapeSpec(name="JsonContext", type="string"),
@@ -266,7 +249,7 @@ SHAPES: dict[str, ShapeSpec] = {
                 wire_name="nextToken",
             ),
         ),
-        cls=ListWidgetsRequest,
+        class_ref=class_loader(models, "ListWidgetsRequest"),
     ),
     "ListWidgetsResponse": ShapeSpec(
         name="ListWidgetsResponse",
@@ -275,7 +258,7 @@ SHAPES: dict[str, ShapeSpec] = {
             MemberSpec(name="Widgets", attr="widgets", target="WidgetList", wire_name="Widgets"),
             MemberSpec(name="NextToken", attr="next_token", target="String", wire_name="nextToken"),
         ),
-        cls=ListWidgetsResponse,
+        class_ref=class_loader(models, "ListWidgetsResponse"),
     ),
     "Long": ShapeSpec(name="Long", type="long"),
     "MetadataMap": ShapeSpec(name="MetadataMap", type="map", key="String", value="MetadataValue"),
@@ -291,7 +274,7 @@ SHAPES: dict[str, ShapeSpec] = {
             MemberSpec(name="At", attr="at", target="Timestamp", wire_name="At"),
         ),
         event=True,
-        cls=NoteEvent,
+        class_ref=class_loader(models, "NoteEvent"),
     ),
     "NoteList": ShapeSpec(name="NoteList", type="list", member="String"),
     "NoteText": ShapeSpec(name="NoteText", type="string", max=100),
@@ -312,7 +295,7 @@ SHAPES: dict[str, ShapeSpec] = {
             MemberSpec(name="Weight", attr="weight", target="Double", wire_name="Weight"),
             MemberSpec(name="Finish", attr="finish", target="Color", wire_name="Finish"),
         ),
-        cls=Part,
+        class_ref=class_loader(models, "Part"),
     ),
     "PartBlob": ShapeSpec(name="PartBlob", type="blob", sensitive=True),
     "PartList": ShapeSpec(name="PartList", type="list", member="Part", min=1, max=10),
@@ -331,7 +314,7 @@ SHAPES: dict[str, ShapeSpec] = {
             MemberSpec(name="Manager", attr="manager", target="Person", wire_name="Manager"),
             MemberSpec(name="Reports", attr="reports", target="PersonList", wire_name="Reports"),
         ),
-        cls=Person,
+        class_ref=class_loader(models, "Person"),
     ),
     "PersonList": ShapeSpec(name="PersonList", type="list", member="Person"),
     "PingResponse": ShapeSpec(
@@ -340,7 +323,7 @@ SHAPES: dict[str, ShapeSpec] = {
         members=(
             MemberSpec(name="Healthy", attr="healthy", target="Boolean", wire_name="Healthy"),
         ),
-        cls=PingResponse,
+        class_ref=class_loader(models, "PingResponse"),
     ),
     "PutWidgetRequest": ShapeSpec(
         name="PutWidgetRequest",
@@ -491,7 +474,7 @@ SHAPES: dict[str, ShapeSpec] = {
             MemberSpec(name="Tiny", attr="tiny", target="ByteValue", wire_name="Tiny"),
             MemberSpec(name="Small", attr="small", target="ShortValue", wire_name="Small"),
         ),
-        cls=PutWidgetRequest,
+        class_ref=class_loader(models, "PutWidgetRequest"),
     ),
     "PutWidgetResponse": ShapeSpec(
         name="PutWidgetResponse",
@@ -513,7 +496,7 @@ SHAPES: dict[str, ShapeSpec] = {
             MemberSpec(name="Widget", attr="widget", target="Widget", wire_name="Widget"),
         ),
         payload="widget",
-        cls=PutWidgetResponse,
+        class_ref=class_loader(models, "PutWidgetResponse"),
     ),
     "Quantity": ShapeSpec(name="Quantity", type="integer", min=0, max=1000),
     "RatingText": ShapeSpec(
@@ -544,7 +527,7 @@ SHAPES: dict[str, ShapeSpec] = {
             ),
         ),
         event=True,
-        cls=SayEvent,
+        class_ref=class_loader(models, "SayEvent"),
     ),
     "SecretString": ShapeSpec(name="SecretString", type="string", sensitive=True, max=64),
     "SetWidgetNoteRequest": ShapeSpec(
@@ -562,14 +545,14 @@ SHAPES: dict[str, ShapeSpec] = {
             MemberSpec(name="Note", attr="note", target="NoteText", wire_name="Note"),
         ),
         payload="note",
-        cls=SetWidgetNoteRequest,
+        class_ref=class_loader(models, "SetWidgetNoteRequest"),
     ),
     "SetWidgetNoteResponse": ShapeSpec(
         name="SetWidgetNoteResponse",
         type="structure",
         members=(MemberSpec(name="Note", attr="note", target="NoteText", wire_name="Note"),),
         payload="note",
-        cls=SetWidgetNoteResponse,
+        class_ref=class_loader(models, "SetWidgetNoteResponse"),
     ),
     "ShortValue": ShapeSpec(name="ShortValue", type="short"),
     "StoreId": ShapeSpec(
@@ -600,7 +583,7 @@ SHAPES: dict[str, ShapeSpec] = {
                 required=True,
             ),
         ),
-        cls=StreamWidgetEventsRequest,
+        class_ref=class_loader(models, "StreamWidgetEventsRequest"),
     ),
     "StreamWidgetEventsResponse": ShapeSpec(
         name="StreamWidgetEventsResponse",
@@ -622,7 +605,7 @@ SHAPES: dict[str, ShapeSpec] = {
             ),
         ),
         payload="events",
-        cls=StreamWidgetEventsResponse,
+        class_ref=class_loader(models, "StreamWidgetEventsResponse"),
     ),
     "String": ShapeSpec(name="String", type="string"),
     "StringList": ShapeSpec(name="StringList", type="list", member="String"),
@@ -646,7 +629,7 @@ SHAPES: dict[str, ShapeSpec] = {
         exception=True,
         status_code=429,
         error_code="ThrottledException",
-        cls=ThrottledException,
+        class_ref=ThrottledException,
     ),
     "Thumbnail": ShapeSpec(name="Thumbnail", type="blob", max=1024),
     "Timestamp": ShapeSpec(name="Timestamp", type="timestamp"),
@@ -677,7 +660,7 @@ SHAPES: dict[str, ShapeSpec] = {
             ),
         ),
         payload="body",
-        cls=UploadWidgetDataRequest,
+        class_ref=class_loader(models, "UploadWidgetDataRequest"),
     ),
     "Widget": ShapeSpec(
         name="Widget",
@@ -694,7 +677,7 @@ SHAPES: dict[str, ShapeSpec] = {
                 name="Attributes", attr="attributes", target="AttributeMap", wire_name="Attributes"
             ),
         ),
-        cls=Widget,
+        class_ref=class_loader(models, "Widget"),
     ),
     "WidgetEventStream": ShapeSpec(
         name="WidgetEventStream",
@@ -727,7 +710,7 @@ SHAPES: dict[str, ShapeSpec] = {
         exception=True,
         status_code=404,
         error_code="NotFound",
-        cls=WidgetNotFound,
+        class_ref=WidgetNotFound,
     ),
     "WidgetThrottledException": ShapeSpec(
         name="WidgetThrottledException",
@@ -738,7 +721,7 @@ SHAPES: dict[str, ShapeSpec] = {
         ),
         exception=True,
         error_code="WidgetThrottledException",
-        cls=WidgetThrottledException,
+        class_ref=WidgetThrottledException,
     ),
     "WidgetUpdate": ShapeSpec(
         name="WidgetUpdate",
@@ -756,7 +739,7 @@ SHAPES: dict[str, ShapeSpec] = {
             ),
         ),
         event=True,
-        cls=WidgetUpdate,
+        class_ref=class_loader(models, "WidgetUpdate"),
     ),
 }
 
