@@ -112,7 +112,6 @@ def build(
             else ()
         ),
         client_imports=_client_imports(index, methods),
-        client_checking_imports=_client_checking_imports(index, methods),
         has_endpoint_rules=has_endpoint_rules,
         package=package,
     )
@@ -176,20 +175,15 @@ def _client_imports(index: ShapeIndex, methods: tuple[ir.ClientMethod, ...]) -> 
             + (["Any overload TypedDict Unpack"] if any(m.params_name for m in methods) else [])
             + (["Required"] if any(p.required for m in methods for p in m.params) else [])
             + (["cast"] if any(m.output_class for m in methods) else [])
-            + (["TYPE_CHECKING"] if _client_checking_imports(index, methods) else [])
+        )
+        + (
+            ("from . import models",)
+            if any(m.output_class or m.params_name for m in methods)
+            else ()
         )
         + _local_import(index, "models", annotations)
         + _local_import(index, "operations", ["SERVICE"] + [m.operation_const for m in methods])
     )
-
-
-def _client_checking_imports(
-    index: ShapeIndex, methods: tuple[ir.ClientMethod, ...]
-) -> tuple[str, ...]:
-    """The classes only the methods' signatures name: they are quoted there."""
-    runtime = {w for m in methods for p in m.params for w in WORD.findall(p.annotation)}
-    texts = [f"{m.input_class} {m.output_class}" for m in methods]
-    return _local_import(index, "models", texts, exclude=runtime)
 
 
 def _local_import(

@@ -163,9 +163,6 @@ class GeneratedPackage:
     errors_imports: tuple[str, ...]
     operations_imports: tuple[str, ...]
     client_imports: tuple[str, ...]
-    client_checking_imports: tuple[str, ...]
-    """Imported for type checkers only: the classes the client methods name in their
-    signatures (quoted), so that importing the client creates none of them."""
     has_endpoint_rules: bool
     package: str = ""
     """Set with ``--package``: the package also re-exports the runtime's public names."""

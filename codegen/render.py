@@ -301,9 +301,6 @@ def _client(pkg: ir.GeneratedPackage, source: str) -> str:
         f'"""The async client of {pkg.title}."""\n\n',
         _import_block(pkg.client_imports) + "\n\n",
     ]
-    if pkg.client_checking_imports:
-        block = _import_block(pkg.client_checking_imports).replace("\n", "\n    ")
-        out.append(f"if TYPE_CHECKING:\n    {block}\n\n")
     out.append(_all(names))
     for method in pkg.methods:
         if not method.params_name:
@@ -318,8 +315,9 @@ def _client(pkg: ir.GeneratedPackage, source: str) -> str:
     if pkg.methods and all(m.duplex for m in pkg.methods):
         out.append("    _duplex_only_: ClassVar[bool] = True\n")
     for m in pkg.methods:
-        # Quoted: the classes are created when a call needs them, not with the client.
-        result = f'"{m.output_class}"' if m.output_class else "None"
+        # Quoted: the classes are created when a call needs them, not with the client
+        # (``typing.get_type_hints`` creates them, through the models module).
+        result = f'"models.{m.output_class}"' if m.output_class else "None"
         args = "input, params" if m.params_name else "None, {}"
         invoke = "_invoke_duplex" if m.duplex else "_invoke"
         call = f"await self.{invoke}({m.operation_const}, {args})"
@@ -332,10 +330,10 @@ def _client(pkg: ir.GeneratedPackage, source: str) -> str:
             continue
         out.append(
             f"\n    @overload\n"
-            f'    async def {m.name}(self, input: "{m.input_class}", /) -> {result}: ...\n\n'
+            f'    async def {m.name}(self, input: "models.{m.input_class}", /) -> {result}: ...\n\n'
             f"    @overload\n"
             f"    async def {m.name}(self, /, **params: Unpack[{m.params_name}]) -> {result}: ...\n\n"
-            f'    async def {m.name}(self, input: "{m.input_class} | None" = None, /, **params: Any)'
+            f'    async def {m.name}(self, input: "models.{m.input_class} | None" = None, /, **params: Any)'
             f" -> {result}:\n"
             f"        {doc}\n"
             f"        {body}\n"

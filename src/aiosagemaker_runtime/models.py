@@ -9,11 +9,31 @@ The bidirectional-stream operation's model (``SageMakerRuntimeHTTP2Client``) add
 shapes: ``RequestPayloadPart`` (an input part with ``data_type`` and
 ``completion_state``), ``ResponsePayloadPart``, ``InvokeEndpointWithBidirectionalStreamOutput``
 (the stream a call returns), ... No shape name is in both models.
+
+Each class is created when it is first imported from here (or first needed by a call).
 """
 
-from ._generated.models import *  # noqa: F403
-from ._generated.models import __all__ as _first_all
-from ._generated_http2.models import *  # noqa: F403
-from ._generated_http2.models import __all__ as _http2_all
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
-__all__ = [*_first_all, *_http2_all]
+from ._generated import models as _first
+from ._generated_http2 import models as _http2
+
+if _TYPE_CHECKING:
+    from ._generated.models import *  # noqa: F403
+    from ._generated_http2.models import *  # noqa: F403
+
+__all__ = [*_first.__all__, *_http2.__all__]
+
+
+def __getattr__(name: str) -> _Any:
+    for module in (_first, _http2):
+        if name in module.__all__:
+            value = getattr(module, name)
+            globals()[name] = value
+            return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -3,7 +3,7 @@
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, cast, overload
+from typing import Any, ClassVar, cast, overload
 
 from pydantic import JsonValue
 from typing_extensions import Required, TypedDict, Unpack
@@ -12,6 +12,7 @@ from aiosagemaker_runtime._client import BaseClient
 from aiosagemaker_runtime._protocol.shapes import BlobPayload
 from aiosagemaker_runtime._spec import ServiceSpec
 
+from . import models
 from .models import AttributeValue, Color, Part, Person
 from .operations import (
     CHAT_WITH_WIDGET,
@@ -24,24 +25,6 @@ from .operations import (
     STREAM_WIDGET_EVENTS,
     UPLOAD_WIDGET_DATA,
 )
-
-if TYPE_CHECKING:
-    from .models import (
-        ChatWithWidgetRequest,
-        ChatWithWidgetResponse,
-        GetWidgetDataRequest,
-        GetWidgetDataResponse,
-        ListWidgetsRequest,
-        ListWidgetsResponse,
-        PingResponse,
-        PutWidgetRequest,
-        PutWidgetResponse,
-        SetWidgetNoteRequest,
-        SetWidgetNoteResponse,
-        StreamWidgetEventsRequest,
-        StreamWidgetEventsResponse,
-        UploadWidgetDataRequest,
-    )
 
 __all__ = [
     "ChatWithWidgetParams",
@@ -148,110 +131,122 @@ class WidgetStoreClient(BaseClient):
 
     @overload
     async def chat_with_widget(
-        self, input: "ChatWithWidgetRequest", /
-    ) -> "ChatWithWidgetResponse": ...
+        self, input: "models.ChatWithWidgetRequest", /
+    ) -> "models.ChatWithWidgetResponse": ...
 
     @overload
     async def chat_with_widget(
         self, /, **params: Unpack[ChatWithWidgetParams]
-    ) -> "ChatWithWidgetResponse": ...
+    ) -> "models.ChatWithWidgetResponse": ...
 
     async def chat_with_widget(
-        self, input: "ChatWithWidgetRequest | None" = None, /, **params: Any
-    ) -> "ChatWithWidgetResponse":
+        self, input: "models.ChatWithWidgetRequest | None" = None, /, **params: Any
+    ) -> "models.ChatWithWidgetResponse":
         """Talks with a widget: events both ways on one stream."""
         return cast(
-            "ChatWithWidgetResponse", await self._invoke_duplex(CHAT_WITH_WIDGET, input, params)
+            "models.ChatWithWidgetResponse",
+            await self._invoke_duplex(CHAT_WITH_WIDGET, input, params),
         )
 
     @overload
     async def get_widget_data(
-        self, input: "GetWidgetDataRequest", /
-    ) -> "GetWidgetDataResponse": ...
+        self, input: "models.GetWidgetDataRequest", /
+    ) -> "models.GetWidgetDataResponse": ...
 
     @overload
     async def get_widget_data(
         self, /, **params: Unpack[GetWidgetDataParams]
-    ) -> "GetWidgetDataResponse": ...
+    ) -> "models.GetWidgetDataResponse": ...
 
     async def get_widget_data(
-        self, input: "GetWidgetDataRequest | None" = None, /, **params: Any
-    ) -> "GetWidgetDataResponse":
+        self, input: "models.GetWidgetDataRequest | None" = None, /, **params: Any
+    ) -> "models.GetWidgetDataResponse":
         """Reads the widget's data."""
-        return cast("GetWidgetDataResponse", await self._invoke(GET_WIDGET_DATA, input, params))
+        return cast(
+            "models.GetWidgetDataResponse", await self._invoke(GET_WIDGET_DATA, input, params)
+        )
 
     @overload
-    async def list_widgets(self, input: "ListWidgetsRequest", /) -> "ListWidgetsResponse": ...
+    async def list_widgets(
+        self, input: "models.ListWidgetsRequest", /
+    ) -> "models.ListWidgetsResponse": ...
 
     @overload
     async def list_widgets(
         self, /, **params: Unpack[ListWidgetsParams]
-    ) -> "ListWidgetsResponse": ...
+    ) -> "models.ListWidgetsResponse": ...
 
     async def list_widgets(
-        self, input: "ListWidgetsRequest | None" = None, /, **params: Any
-    ) -> "ListWidgetsResponse":
+        self, input: "models.ListWidgetsRequest | None" = None, /, **params: Any
+    ) -> "models.ListWidgetsResponse":
         """Call ``ListWidgets``."""
-        return cast("ListWidgetsResponse", await self._invoke(LIST_WIDGETS, input, params))
+        return cast("models.ListWidgetsResponse", await self._invoke(LIST_WIDGETS, input, params))
 
-    async def ping(self) -> "PingResponse":
+    async def ping(self) -> "models.PingResponse":
         """Call ``Ping``."""
-        return cast("PingResponse", await self._invoke(PING, None, {}))
+        return cast("models.PingResponse", await self._invoke(PING, None, {}))
 
     @overload
-    async def put_widget(self, input: "PutWidgetRequest", /) -> "PutWidgetResponse": ...
+    async def put_widget(
+        self, input: "models.PutWidgetRequest", /
+    ) -> "models.PutWidgetResponse": ...
 
     @overload
-    async def put_widget(self, /, **params: Unpack[PutWidgetParams]) -> "PutWidgetResponse": ...
+    async def put_widget(
+        self, /, **params: Unpack[PutWidgetParams]
+    ) -> "models.PutWidgetResponse": ...
 
     async def put_widget(
-        self, input: "PutWidgetRequest | None" = None, /, **params: Any
-    ) -> "PutWidgetResponse":
+        self, input: "models.PutWidgetRequest | None" = None, /, **params: Any
+    ) -> "models.PutWidgetResponse":
         """Stores a widget "as is"."""
-        return cast("PutWidgetResponse", await self._invoke(PUT_WIDGET, input, params))
+        return cast("models.PutWidgetResponse", await self._invoke(PUT_WIDGET, input, params))
 
     @overload
     async def set_widget_note(
-        self, input: "SetWidgetNoteRequest", /
-    ) -> "SetWidgetNoteResponse": ...
+        self, input: "models.SetWidgetNoteRequest", /
+    ) -> "models.SetWidgetNoteResponse": ...
 
     @overload
     async def set_widget_note(
         self, /, **params: Unpack[SetWidgetNoteParams]
-    ) -> "SetWidgetNoteResponse": ...
+    ) -> "models.SetWidgetNoteResponse": ...
 
     async def set_widget_note(
-        self, input: "SetWidgetNoteRequest | None" = None, /, **params: Any
-    ) -> "SetWidgetNoteResponse":
+        self, input: "models.SetWidgetNoteRequest | None" = None, /, **params: Any
+    ) -> "models.SetWidgetNoteResponse":
         """Call ``SetWidgetNote``."""
-        return cast("SetWidgetNoteResponse", await self._invoke(SET_WIDGET_NOTE, input, params))
+        return cast(
+            "models.SetWidgetNoteResponse", await self._invoke(SET_WIDGET_NOTE, input, params)
+        )
 
     @overload
     async def stream_widget_events(
-        self, input: "StreamWidgetEventsRequest", /
-    ) -> "StreamWidgetEventsResponse": ...
+        self, input: "models.StreamWidgetEventsRequest", /
+    ) -> "models.StreamWidgetEventsResponse": ...
 
     @overload
     async def stream_widget_events(
         self, /, **params: Unpack[StreamWidgetEventsParams]
-    ) -> "StreamWidgetEventsResponse": ...
+    ) -> "models.StreamWidgetEventsResponse": ...
 
     async def stream_widget_events(
-        self, input: "StreamWidgetEventsRequest | None" = None, /, **params: Any
-    ) -> "StreamWidgetEventsResponse":
+        self, input: "models.StreamWidgetEventsRequest | None" = None, /, **params: Any
+    ) -> "models.StreamWidgetEventsResponse":
         """Call ``StreamWidgetEvents``."""
         return cast(
-            "StreamWidgetEventsResponse", await self._invoke(STREAM_WIDGET_EVENTS, input, params)
+            "models.StreamWidgetEventsResponse",
+            await self._invoke(STREAM_WIDGET_EVENTS, input, params),
         )
 
     @overload
-    async def upload_widget_data(self, input: "UploadWidgetDataRequest", /) -> None: ...
+    async def upload_widget_data(self, input: "models.UploadWidgetDataRequest", /) -> None: ...
 
     @overload
     async def upload_widget_data(self, /, **params: Unpack[UploadWidgetDataParams]) -> None: ...
 
     async def upload_widget_data(
-        self, input: "UploadWidgetDataRequest | None" = None, /, **params: Any
+        self, input: "models.UploadWidgetDataRequest | None" = None, /, **params: Any
     ) -> None:
         """Uploads data. Plain text with a raw newline."""
         await self._invoke(UPLOAD_WIDGET_DATA, input, params)
