@@ -16,7 +16,7 @@ from .classify import ShapeIndex
 from .spec import Shape
 from .types import FLOAT_TYPES, INT_TYPES
 
-__all__ = ["Annotator", "length_args", "literal_type", "pattern_source", "str_literal"]
+__all__ = ["Annotator", "bounds", "length_args", "literal_type", "pattern_source", "str_literal"]
 
 
 def str_literal(value: str) -> str:
@@ -41,13 +41,33 @@ def pattern_source(shape: Shape) -> str | None:
 
 
 def length_args(shape: Shape, low: str, high: str) -> str:
-    """``Field`` keyword arguments for the bounds of ``shape`` (``low=min, high=max``)."""
+    """Keyword arguments for the bounds of ``shape`` (``low=min, high=max``)."""
     args = []
     if shape.min is not None and (shape.min != 0 or low == "ge"):
         args.append(f"{low}={shape.min!r}")
     if shape.max is not None:
         args.append(f"{high}={shape.max!r}")
     return ", ".join(args)
+
+
+def bounds(shape: Shape, numeric: bool = False) -> str:
+    """The ``annotated_types`` constraint for the bounds of ``shape``, ``""`` if none:
+    lengths (strings, blobs, lists, maps) or, with ``numeric``, values.
+
+    pydantic reads these as it reads ``Field(min_length=..)`` (same checks, same error
+    types), and they cost a fraction of a ``Field`` to create (~0.5 vs ~10 us each).
+    """
+    low = shape.min if shape.min is not None and (shape.min != 0 or numeric) else None
+    high = shape.max
+    if numeric:
+        if low is not None and high is not None:
+            return f"Interval(ge={low!r}, le={high!r})"
+        return f"Ge({low!r})" if low is not None else (f"Le({high!r})" if high is not None else "")
+    if low is not None and high is not None:
+        return f"Len({low!r}, {high!r})"
+    return (
+        f"MinLen({low!r})" if low is not None else (f"MaxLen({high!r})" if high is not None else "")
+    )
 
 
 class Annotator:
@@ -77,12 +97,9 @@ class Annotator:
             return name
         base = "str" if shape.type == "string" else ("int" if shape.type in INT_TYPES else "float")
         parts = [base]
-        if shape.type == "string":
-            field_args = length_args(shape, "min_length", "max_length")
-        else:
-            field_args = length_args(shape, "ge", "le")
-        if field_args:
-            parts.append(f"Field({field_args})")
+        constraint = bounds(shape, numeric=shape.type != "string")
+        if constraint:
+            parts.append(constraint)
         pattern = pattern_source(shape)
         if pattern is not None:
             parts.append(f"pattern({pattern})")
@@ -113,24 +130,24 @@ class Annotator:
         if kind == "blob":
             if payload and input_ctx and name in alias_names:
                 return self.alias_for(shape)
-            args = length_args(shape, "min_length", "max_length")
-            return f"Annotated[bytes, Field({args})]" if args else "bytes"
+            constraint = bounds(shape)
+            return f"Annotated[bytes, {constraint}]" if constraint else "bytes"
         if kind == "document" or shape.document:
             return "JsonValue"
         if kind == "list":
             elem = self.type_of(shape.member, input_ctx=input_ctx, header=header)
             if shape.sparse:
                 elem += " | None"
-            args = length_args(shape, "min_length", "max_length")
-            return f"Annotated[list[{elem}], Field({args})]" if args else f"list[{elem}]"
+            constraint = bounds(shape)
+            return f"Annotated[list[{elem}], {constraint}]" if constraint else f"list[{elem}]"
         if kind == "map":
             key = self.type_of(shape.key, input_ctx=input_ctx, header=header)
             value = self.type_of(shape.value, input_ctx=input_ctx, header=header)
             if shape.sparse:
                 value += " | None"
-            args = length_args(shape, "min_length", "max_length")
+            constraint = bounds(shape)
             text = f"dict[{key}, {value}]"
-            return f"Annotated[{text}, Field({args})]" if args else text
+            return f"Annotated[{text}, {constraint}]" if constraint else text
         if shape.event_stream:
             events = [
                 self.index.class_names[m.shape]

@@ -4,7 +4,7 @@
 import importlib
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
-from pydantic import Field
+from annotated_types import Interval, Len, MaxLen
 
 from aiosagemaker_runtime._protocol.shapes import BlobPayload, blob_payload, pattern
 
@@ -54,78 +54,66 @@ else:
     AsyncBodyBlob = blob_payload(max_length=128000)
     BodyBlob = blob_payload(max_length=6291456)
 
-CustomAttributesHeader: TypeAlias = Annotated[str, Field(max_length=1024), pattern(r"[\x00-\x7f]*")]
+CustomAttributesHeader: TypeAlias = Annotated[str, MaxLen(1024), pattern(r"[\x00-\x7f]*")]
 
 EnableExplanationsHeader: TypeAlias = Annotated[
-    str, Field(min_length=1, max_length=64), pattern(r"[^\n\r\x85\u2028\u2029]*")
+    str, Len(1, 64), pattern(r"[^\n\r\x85\u2028\u2029]*")
 ]
 
-EndpointName: TypeAlias = Annotated[
-    str, Field(max_length=63), pattern(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*")
-]
+EndpointName: TypeAlias = Annotated[str, MaxLen(63), pattern(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*")]
 
 FilenameHeader: TypeAlias = Annotated[
     str,
-    Field(min_length=1, max_length=32),
+    Len(1, 32),
     pattern(
         r"^(?![^\n\r\x85\u2028\u2029]*\.[^\n\r\x85\u2028\u2029]*\.)[a-zA-Z0-9][a-zA-Z0-9\-_.]*$"
     ),
 ]
 
-Header: TypeAlias = Annotated[str, Field(max_length=1024), pattern(r"[\x00-\x7f]*")]
+Header: TypeAlias = Annotated[str, MaxLen(1024), pattern(r"[\x00-\x7f]*")]
 
 InferenceComponentHeader: TypeAlias = Annotated[
-    str, Field(max_length=63), pattern(r"^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?$")
+    str, MaxLen(63), pattern(r"^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?$")
 ]
 
-InferenceId: TypeAlias = Annotated[
-    str, Field(min_length=1, max_length=64), pattern(r"\A[^ \t\n\x0b\f\r][ -~]*\Z")
-]
+InferenceId: TypeAlias = Annotated[str, Len(1, 64), pattern(r"\A[^ \t\n\x0b\f\r][ -~]*\Z")]
 
 InputLocationHeader: TypeAlias = Annotated[
-    str,
-    Field(min_length=1, max_length=1024),
-    pattern(r"^(https|s3)://([^/]+)/?([^\n\r\x85\u2028\u2029]*)$"),
+    str, Len(1, 1024), pattern(r"^(https|s3)://([^/]+)/?([^\n\r\x85\u2028\u2029]*)$")
 ]
 
-InvocationTimeoutSecondsHeader: TypeAlias = Annotated[int, Field(ge=1, le=3600)]
+InvocationTimeoutSecondsHeader: TypeAlias = Annotated[int, Interval(ge=1, le=3600)]
 
 NewSessionResponseHeader: TypeAlias = Annotated[
     str,
-    Field(max_length=256),
+    MaxLen(256),
     pattern(
         r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*;[ \t\n\x0b\f\r]Expires=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
     ),
 ]
 
-PrefixAwareIdHeader: TypeAlias = Annotated[
-    str, Field(min_length=1, max_length=64), pattern(r"\A[^ \t\n\x0b\f\r][ -~]*\Z")
-]
+PrefixAwareIdHeader: TypeAlias = Annotated[str, Len(1, 64), pattern(r"\A[^ \t\n\x0b\f\r][ -~]*\Z")]
 
-RequestTTLSecondsHeader: TypeAlias = Annotated[int, Field(ge=60, le=21600)]
+RequestTTLSecondsHeader: TypeAlias = Annotated[int, Interval(ge=60, le=21600)]
 
 S3OutputPathExtensionHeader: TypeAlias = Annotated[
-    str, Field(min_length=1, max_length=512), pattern(r"^(?!s3:|https:)[a-zA-Z0-9!_.*\x27()/\-]+$")
+    str, Len(1, 512), pattern(r"^(?!s3:|https:)[a-zA-Z0-9!_.*\x27()/\-]+$")
 ]
 
-SessionIdHeader: TypeAlias = Annotated[
-    str, Field(max_length=256), pattern(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
-]
+SessionIdHeader: TypeAlias = Annotated[str, MaxLen(256), pattern(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")]
 
 SessionIdOrNewSessionConstantHeader: TypeAlias = Annotated[
-    str, Field(max_length=256), pattern(r"^(NEW_SESSION)$|^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
+    str, MaxLen(256), pattern(r"^(NEW_SESSION)$|^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 ]
 
 TargetContainerHostnameHeader: TypeAlias = Annotated[
-    str, Field(max_length=63), pattern(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*")
+    str, MaxLen(63), pattern(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 ]
 
-TargetModelHeader: TypeAlias = Annotated[
-    str, Field(min_length=1, max_length=1024), pattern(r"\A[^ \t\n\x0b\f\r][ -~]*\Z")
-]
+TargetModelHeader: TypeAlias = Annotated[str, Len(1, 1024), pattern(r"\A[^ \t\n\x0b\f\r][ -~]*\Z")]
 
 TargetVariantHeader: TypeAlias = Annotated[
-    str, Field(max_length=63), pattern(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*")
+    str, MaxLen(63), pattern(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 ]
 
 

@@ -3,6 +3,7 @@
 
 from typing import Annotated, ClassVar
 
+from annotated_types import MaxLen
 from pydantic import Field
 
 from aiosagemaker_runtime._protocol.shapes import HEADER_VALUE, Shape
@@ -70,7 +71,7 @@ class InvokeEndpointOutput(Shape):
 
     _sensitive_: ClassVar[frozenset[str]] = frozenset({"body", "custom_attributes"})
 
-    body: Annotated[bytes, Field(max_length=6291456)] = Field(alias="Body")
+    body: Annotated[bytes, MaxLen(6291456)] = Field(alias="Body")
     content_type: Header | None = Field(default=None, alias="ContentType")
     invoked_production_variant: Header | None = Field(
         default=None, alias="InvokedProductionVariant"

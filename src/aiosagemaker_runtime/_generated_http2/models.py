@@ -4,7 +4,7 @@
 import importlib
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
-from pydantic import Field
+from annotated_types import MaxLen
 
 from aiosagemaker_runtime._protocol.shapes import pattern
 
@@ -33,27 +33,27 @@ __all__ = [
 ]
 
 InvokeEndpointWithBidirectionalStreamInputEndpointNameString: TypeAlias = Annotated[
-    str, Field(max_length=63), pattern(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*")
+    str, MaxLen(63), pattern(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 ]
 
 InvokeEndpointWithBidirectionalStreamInputModelInvocationPathString: TypeAlias = Annotated[
-    str, Field(max_length=100), pattern(r"^[A-Za-z0-9\-._]+(?:/[A-Za-z0-9\-._]+)*$")
+    str, MaxLen(100), pattern(r"^[A-Za-z0-9\-._]+(?:/[A-Za-z0-9\-._]+)*$")
 ]
 
 InvokeEndpointWithBidirectionalStreamInputModelQueryStringString: TypeAlias = Annotated[
     str,
-    Field(max_length=2048),
+    MaxLen(2048),
     pattern(
         r"^[a-zA-Z0-9][A-Za-z0-9_\-]*=(?:[A-Za-z0-9._\~\-]|%[0-9A-Fa-f]{2})+(?:&[a-zA-Z0-9][A-Za-z0-9_\-]*=(?:[A-Za-z0-9._\~\-]|%[0-9A-Fa-f]{2})+)*$"
     ),
 ]
 
 InvokeEndpointWithBidirectionalStreamInputTargetVariantString: TypeAlias = Annotated[
-    str, Field(max_length=63), pattern(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*")
+    str, MaxLen(63), pattern(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 ]
 
 InvokeEndpointWithBidirectionalStreamOutputInvokedProductionVariantString: TypeAlias = Annotated[
-    str, Field(max_length=1024), pattern(r"[\x00-\x7f]*")
+    str, MaxLen(1024), pattern(r"[\x00-\x7f]*")
 ]
 
 RequestPayloadPartCompletionStateString: TypeAlias = Annotated[

@@ -6,6 +6,7 @@ import importlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias
 
+from annotated_types import Interval, Len, MaxLen
 from pydantic import Field, model_validator
 from typing_extensions import Self
 
@@ -92,49 +93,47 @@ Color: TypeAlias = Literal["red", "green", "blue"]
 
 DataKind: TypeAlias = Literal["UTF8", "BINARY"]
 
-Double: TypeAlias = Annotated[float, Field(ge=0, le=1.5)]
+Double: TypeAlias = Annotated[float, Interval(ge=0, le=1.5)]
 
-IdempotencyToken: TypeAlias = Annotated[str, Field(max_length=64)]
+IdempotencyToken: TypeAlias = Annotated[str, MaxLen(64)]
 
-Limit: TypeAlias = Annotated[int, Field(ge=1, le=100)]
+Limit: TypeAlias = Annotated[int, Interval(ge=1, le=100)]
 
-MetadataValue: TypeAlias = Annotated[str, Field(max_length=256)]
+MetadataValue: TypeAlias = Annotated[str, MaxLen(256)]
 
-NoteText: TypeAlias = Annotated[str, Field(max_length=100)]
+NoteText: TypeAlias = Annotated[str, MaxLen(100)]
 
 ObjectKey: TypeAlias = Annotated[
     str,
-    Field(min_length=1, max_length=1024),
+    Len(1, 1024),
     pattern(
         r"[^\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f\ud800-\uf8ff\U000f0000-\U0010ffff]+"
     ),
 ]
 
 PartName: TypeAlias = Annotated[
-    str,
-    Field(min_length=2, max_length=16),
-    pattern(r"(?=(?P<_a1>[a-z]+))(?P=_a1)(?=(?P<_a2>[0-9]*))(?P=_a2)"),
+    str, Len(2, 16), pattern(r"(?=(?P<_a1>[a-z]+))(?P=_a1)(?=(?P<_a2>[0-9]*))(?P=_a2)")
 ]
 
-Quantity: TypeAlias = Annotated[int, Field(ge=0, le=1000)]
+Quantity: TypeAlias = Annotated[int, Interval(ge=0, le=1000)]
 
 RatingText: TypeAlias = Annotated[
     str, pattern(r"(?:(?=[a-zA-Z0-9_ \t\n\x0b\f\r])[^_]){1,10}\u2605?")
 ]
 
-SecretString: TypeAlias = Annotated[str, Field(max_length=64)]
+SecretString: TypeAlias = Annotated[str, MaxLen(64)]
 
 StoreId: TypeAlias = Annotated[
     str,
-    Field(min_length=1, max_length=64),
+    Len(1, 64),
     pattern(
         r"^(?:[A-Za-z\xaa\xb5\xba\xc0-\xd6\xd8-\xf6\xf8-\xff\u0100-\u017f\u0391-\u03a1\u03a3-\u03a9\u4e00-\u9ffc0-9\xb2-\xb3\xb9\xbc-\xbe\d_\-]|(?:(?![\x00-\xff])[^\W\d_])|(?:(?![\x00-\xff])[^\W_]))+$"
     ),
 ]
 
-TagValue: TypeAlias = Annotated[str, Field(max_length=32), pattern(r"\A[^ \t\n\x0b\f\r][ -~]*\Z")]
+TagValue: TypeAlias = Annotated[str, MaxLen(32), pattern(r"\A[^ \t\n\x0b\f\r][ -~]*\Z")]
 
-WidgetId: TypeAlias = Annotated[str, Field(min_length=1, max_length=36), pattern(r"[0-9a-f\-]+")]
+WidgetId: TypeAlias = Annotated[str, Len(1, 36), pattern(r"[0-9a-f\-]+")]
 
 
 class AttributeValue(Shape):
@@ -142,7 +141,7 @@ class AttributeValue(Shape):
 
     s: str | None = Field(default=None, alias="S")
     n: int | None = Field(default=None, alias="N")
-    b: Annotated[bytes, Field(max_length=1024)] | None = Field(default=None, alias="B")
+    b: Annotated[bytes, MaxLen(1024)] | None = Field(default=None, alias="B")
     l: "list[AttributeValue] | None" = Field(default=None, alias="L")  # noqa: E741
 
     @model_validator(mode="after")
@@ -181,9 +180,7 @@ class Widget(Shape):
 
     id: str = Field(alias="Id")
     color: str | None = Field(default=None, alias="Color")
-    parts: Annotated[list[Part], Field(min_length=1, max_length=10)] | None = Field(
-        default=None, alias="Parts"
-    )
+    parts: Annotated[list[Part], Len(1, 10)] | None = Field(default=None, alias="Parts")
     created_at: datetime | None = Field(default=None, alias="CreatedAt")
     owner: Person | None = Field(default=None, alias="Owner")
     attributes: dict[AttributeName, AttributeValue] | None = Field(default=None, alias="Attributes")

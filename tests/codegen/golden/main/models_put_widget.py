@@ -4,6 +4,7 @@
 from datetime import datetime
 from typing import Annotated, ClassVar
 
+from annotated_types import Len, MaxLen
 from pydantic import Field, JsonValue
 
 from aiosagemaker_runtime._protocol.shapes import HEADER_VALUE, Shape
@@ -37,15 +38,13 @@ class PutWidgetRequest(Shape):
 
     store_id: Annotated[StoreId, HEADER_VALUE] = Field(alias="StoreId")
     key: Annotated[ObjectKey, HEADER_VALUE] = Field(alias="Key")
-    tags: Annotated[list[Annotated[TagValue, HEADER_VALUE]], Field(max_length=5)] | None = Field(
+    tags: Annotated[list[Annotated[TagValue, HEADER_VALUE]], MaxLen(5)] | None = Field(
         default=None, alias="Tags"
     )
     limit: Limit | None = Field(default=None, alias="Limit")
     since: datetime | None = Field(default=None, alias="Since")
     filters: (
-        Annotated[
-            dict[Annotated[str, HEADER_VALUE], Annotated[str, HEADER_VALUE]], Field(max_length=3)
-        ]
+        Annotated[dict[Annotated[str, HEADER_VALUE], Annotated[str, HEADER_VALUE]], MaxLen(3)]
         | None
     ) = Field(default=None, alias="Filters")
     multi_filters: dict[Annotated[str, HEADER_VALUE], list[Annotated[str, HEADER_VALUE]]] | None = (
@@ -56,7 +55,7 @@ class PutWidgetRequest(Shape):
     ratio: Double | None = Field(default=None, alias="Ratio")
     expires: datetime | None = Field(default=None, alias="Expires")
     modified_at: datetime | None = Field(default=None, alias="ModifiedAt")
-    labels: Annotated[list[Annotated[TagValue, HEADER_VALUE]], Field(max_length=5)] | None = Field(
+    labels: Annotated[list[Annotated[TagValue, HEADER_VALUE]], MaxLen(5)] | None = Field(
         default=None, alias="Labels"
     )
     metadata: dict[Annotated[str, HEADER_VALUE], Annotated[MetadataValue, HEADER_VALUE]] | None = (
@@ -74,12 +73,8 @@ class PutWidgetRequest(Shape):
     created_at: datetime | None = Field(default=None, alias="CreatedAt")
     updated_at: datetime | None = Field(default=None, alias="UpdatedAt")
     shipped_at: datetime | None = Field(default=None, alias="ShippedAt")
-    thumbnail: Annotated[bytes, Field(max_length=1024)] | None = Field(
-        default=None, alias="Thumbnail"
-    )
-    parts: Annotated[list[Part], Field(min_length=1, max_length=10)] | None = Field(
-        default=None, alias="Parts"
-    )
+    thumbnail: Annotated[bytes, MaxLen(1024)] | None = Field(default=None, alias="Thumbnail")
+    parts: Annotated[list[Part], Len(1, 10)] | None = Field(default=None, alias="Parts")
     attributes: dict[AttributeName, AttributeValue] | None = Field(default=None, alias="Attributes")
     config: JsonValue | None = Field(default=None, alias="Config")
     owner: Person | None = Field(default=None, alias="Owner")
