@@ -95,7 +95,7 @@ _IMPORTABLE = {
     "Self": "typing_extensions",
     "HEADER_VALUE": "aiosagemaker_runtime._protocol.shapes",
     "BlobPayload": "aiosagemaker_runtime._protocol.shapes",
-    "EventStreamOutput": "aiosagemaker_runtime._protocol.shapes",
+    "EventStreamOutput": "aiosagemaker_runtime._protocol.stream_output",
     "Shape": "aiosagemaker_runtime._protocol.shapes",
     "blob_payload": "aiosagemaker_runtime._protocol.shapes",
     "check_one_member": "aiosagemaker_runtime._protocol.shapes",

@@ -6,7 +6,8 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from aiosagemaker_runtime._protocol.shapes import HEADER_VALUE, EventStreamOutput, Shape
+from aiosagemaker_runtime._protocol.shapes import HEADER_VALUE, Shape
+from aiosagemaker_runtime._protocol.stream_output import EventStreamOutput
 from aiosagemaker_runtime._protocol.streams import EventStream
 
 from .models import (

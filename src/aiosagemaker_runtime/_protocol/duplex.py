@@ -36,7 +36,7 @@ import anyio
 from pydantic import PrivateAttr
 from typing_extensions import Self
 
-from .shapes import EventStreamOutput
+from .stream_output import EventStreamOutput
 
 __all__ = ["DuplexStreamOutput", "EventSender"]
 

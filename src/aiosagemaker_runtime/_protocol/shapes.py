@@ -23,7 +23,6 @@ from typing import IO, Annotated, Any, ClassVar, NoReturn, Union, get_args
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, PlainValidator
 from pydantic_core import PydanticCustomError
-from typing_extensions import Self
 
 from .._exceptions import ParamValidationError
 
@@ -31,7 +30,6 @@ __all__ = [
     "HEADER_VALUE",
     "REDACTED",
     "BlobPayload",
-    "EventStreamOutput",
     "Shape",
     "blob_payload",
     "check_one_member",
@@ -278,26 +276,3 @@ def check_one_member(model: BaseModel) -> None:
         raise PydanticCustomError(
             "union", "Exactly one member of a union must be set, got {count}", {"count": count}
         )
-
-
-class EventStreamOutput(Shape):
-    """Base of generated outputs that carry an event stream (``out.body``).
-
-    The stream owns the HTTP connection: ``async with out`` or ``await out.aclose()``
-    releases it; so does consuming the stream to its end.
-    """
-
-    #: Attribute of the event-stream member (set by generated classes).
-    _event_stream_attr_: ClassVar[str] = ""
-
-    async def aclose(self) -> None:
-        """Close the event stream and release its connection."""
-        stream = getattr(self, self._event_stream_attr_, None)
-        if stream is not None:
-            await stream.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
