@@ -28,39 +28,41 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ._spec import OperationSpec, ServiceSpec
-
 if TYPE_CHECKING:
     from ._protocol.streams import StreamObserver
+    from ._spec import OperationSpec, ServiceSpec
 
-__all__ = ["CallObserver", "Observer", "install", "observer"]
-
-
-class CallObserver(Protocol):
-    """One call, as the pipeline reports it."""
-
-    def request(self, input: Any, region: str, endpoint: str) -> None:
-        """The validated input model (``None`` for an operation without input), the
-        region and the endpoint URL, once, before the first attempt."""
-
-    def response(self, status: int, request_id: str | None) -> None:
-        """The successful answer's HTTP status and request id."""
-
-    def stream(self) -> StreamObserver:
-        """The observer of the response stream the call returns."""
-        ...
-
-    def end(self, output: Any, error: BaseException | None, attempts: int) -> None:
-        """The call returned ``output`` or raised ``error`` after ``attempts`` attempts
-        (0 when nothing was sent)."""
+__all__ = ["install", "observer"]
 
 
-class Observer(Protocol):
-    """What :func:`install` takes: makes a :class:`CallObserver` per call."""
+if TYPE_CHECKING:
+    # For type checkers only: creating Protocol classes costs import time, and nothing
+    # checks against them at run time.
 
-    def call(self, service: ServiceSpec, operation: OperationSpec) -> CallObserver:
-        """A call of ``operation`` starts."""
-        ...
+    class CallObserver(Protocol):
+        """One call, as the pipeline reports it."""
+
+        def request(self, input: Any, region: str, endpoint: str) -> None:
+            """The validated input model (``None`` for an operation without input), the
+            region and the endpoint URL, once, before the first attempt."""
+
+        def response(self, status: int, request_id: str | None) -> None:
+            """The successful answer's HTTP status and request id."""
+
+        def stream(self) -> StreamObserver:
+            """The observer of the response stream the call returns."""
+            ...
+
+        def end(self, output: Any, error: BaseException | None, attempts: int) -> None:
+            """The call returned ``output`` or raised ``error`` after ``attempts`` attempts
+            (0 when nothing was sent)."""
+
+    class Observer(Protocol):
+        """What :func:`install` takes: makes a :class:`CallObserver` per call."""
+
+        def call(self, service: ServiceSpec, operation: OperationSpec) -> CallObserver:
+            """A call of ``operation`` starts."""
+            ...
 
 
 #: The installed observer; ``None`` (the default) when nothing observes calls.
