@@ -595,3 +595,21 @@ def test_custom_endpoint_skips_a_rule_set_that_gives_it_back(
         resolve_endpoint(
             evaluated, "us-west-2", use_fips=False, use_dualstack=False, endpoint_url=urls[0]
         )
+
+
+@pytest.mark.parametrize(
+    "region", ["us-east-1", "a", "a1", "x" * 63, "eu--x", "AP-SOUTHEAST-2", "0-0"]
+)
+def test_region_names_botocore_accepts(region: str) -> None:
+    assert resolve_region(region, None) == region
+
+
+@pytest.mark.parametrize(
+    "region",
+    ["-us", "us-", "-", "x" * 64, "us_east_1", "us.east", "us-east-1\n", "üs-east-1", "us east"],
+)
+def test_region_names_refused(region: str) -> None:
+    # botocore's pattern, ^[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?$, except that
+    # its $ let a final newline through (the region goes into a host name).
+    with pytest.raises(ParamValidationError, match="Invalid region name"):
+        resolve_region(region, None)

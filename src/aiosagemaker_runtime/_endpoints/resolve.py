@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -39,8 +38,20 @@ __all__ = [
     "rule_set_for",
 ]
 
-# botocore's validate_region_name: the region ends up in a host name.
-_REGION = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?$")
+
+def _valid_region(region: str) -> bool:
+    """botocore's validate_region_name (the region ends up in a host name): 1-63 ASCII
+    letters, digits and hyphens, not starting or ending with a hyphen. Written out
+    rather than as its regular expression (~0.1 ms to compile at import), and stricter
+    in one way: that expression's ``$`` let a final newline through."""
+    return (
+        0 < len(region) <= 63
+        and region.isascii()
+        and region.replace("-", "").isalnum()
+        and region[0] != "-"
+        and region[-1] != "-"
+    )
+
 
 _NO_REGION = (
     "No AWS region: pass region_name, set AWS_REGION or AWS_DEFAULT_REGION, "
@@ -49,7 +60,7 @@ _NO_REGION = (
 
 
 def _check_region(region: str, source: str) -> str:
-    if not _REGION.match(region):
+    if not _valid_region(region):
         raise ParamValidationError(
             f"Invalid region name {region!r} (from {source}): a region is letters, digits "
             "and hyphens, such as 'us-east-1'",

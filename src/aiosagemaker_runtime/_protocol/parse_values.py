@@ -37,7 +37,7 @@ Reader = Callable[[Any], Any]
 
 _UTC = _dt.timezone.utc
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_UTC)
-_ISO_FRACTION = re.compile(r"\.(\d+)")
+_ISO_FRACTION = r"\.(\d+)"  # compiled on first use: few services send timestamps
 
 
 # --------------------------------------------------------------------------- timestamps
@@ -54,7 +54,7 @@ def _from_iso(text: str) -> _dt.datetime:
     # Before 3.11, fromisoformat accepts neither "Z" nor fractions other than 3 or 6 digits.
     if text[-1:] in ("Z", "z"):
         text = text[:-1] + "+00:00"
-    match = _ISO_FRACTION.search(text)
+    match = re.search(_ISO_FRACTION, text)
     if match is not None and len(match.group(1)) != 6:
         text = text[: match.start()] + "." + match.group(1)[:6].ljust(6, "0") + text[match.end() :]
     parsed = _dt.datetime.fromisoformat(text)

@@ -41,7 +41,7 @@ from .serialize_values import (
 
 __all__ = ["serialize_request"]
 
-_HOST_LABEL = re.compile(r"^[A-Za-z0-9.\-]+$")
+_HOST_LABEL = r"^[A-Za-z0-9.\-]+$"  # compiled on first use: few operations have host labels
 _URI_LABEL = re.compile(r"\{([^}]+)\}")
 _OWS = " \t"
 _EVENT_STREAM = "application/vnd.amazon.eventstream"
@@ -276,7 +276,7 @@ def _expand_host_prefix(plan: _RequestPlan, input: Any) -> str:
     labels: dict[str, str] = {}
     for attr, name in plan.host_labels:
         value = getattr(input, attr)
-        if not isinstance(value, str) or _HOST_LABEL.match(value) is None:
+        if not isinstance(value, str) or re.match(_HOST_LABEL, value) is None:
             raise ParamValidationError(
                 f"Invalid value for parameter {name}: a host label must contain only "
                 "alphanumeric characters, hyphen, or period (constraint: host label)",
