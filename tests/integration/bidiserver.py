@@ -32,7 +32,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiosagemaker_runtime._auth.event_signing import EventVerifier
-from aiosagemaker_runtime._auth.sigv4 import verify_request
+from aiosagemaker_runtime._auth.verify import verify_request
 from aiosagemaker_runtime._protocol.eventstream import EventStreamDecoder, Message, encode_message
 
 from .h2server import StreamRecord

@@ -28,7 +28,8 @@ from aiosagemaker_runtime._auth.event_signing import (
     event_string_to_sign,
     sign_event_stream_request,
 )
-from aiosagemaker_runtime._auth.sigv4 import sign_request, verify_request
+from aiosagemaker_runtime._auth.sigv4 import sign_request
+from aiosagemaker_runtime._auth.verify import verify_request
 from aiosagemaker_runtime._http import HTTPRequest
 from aiosagemaker_runtime._protocol.eventstream import (
     EventStreamDecoder,

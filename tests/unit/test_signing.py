@@ -21,8 +21,8 @@ from aiosagemaker_runtime._auth.sigv4 import (
     canonical_uri,
     sign_request,
     signing_key,
-    verify_request,
 )
+from aiosagemaker_runtime._auth.verify import VerifyResult, verify_request
 from aiosagemaker_runtime._http import HTTPRequest
 
 NOW = datetime(2026, 11, 23, 8, 30, 15, tzinfo=timezone.utc)
@@ -365,7 +365,7 @@ def _verify(
     secrets: dict[str, str] | None = None,
     path: str = "/endpoints/my%2Fep/invocations",
     **kwargs: str,
-) -> _signing.VerifyResult:
+) -> VerifyResult:
     if secrets is None:
         secrets = {CREDS.access_key: CREDS.secret_key}
     return verify_request("POST", path, "x=1", headers, body, secrets.get, now=now, **kwargs)

@@ -20,8 +20,8 @@ from aiosagemaker_runtime._auth.sigv4 import (
     sign_request,
     signing_key,
     string_to_sign,
-    verify_request,
 )
+from aiosagemaker_runtime._auth.verify import verify_request
 from aiosagemaker_runtime._http import HTTPRequest
 
 VECTORS = Path(__file__).parent.parent / "vectors" / "sigv4"

@@ -322,7 +322,7 @@ _BROKEN = ChunkVerdict("broken", "An earlier event failed verification")
 class EventVerifier(_Chain):
     """Checks the signed frames of one request's input, in order (the server side).
 
-    ``seed_signature`` is the verified request's signature (``VerifyResult.signature``);
+    ``seed_signature`` is the verified request's signature (``verify.VerifyResult.signature``);
     ``secret_key``, ``region`` and ``service`` those it was verified with. Each frame's
     ``:date`` is hashed as received (whole seconds or not); ``max_skew`` bounds its
     distance from the clock (``None``: not checked). After a failure every later frame

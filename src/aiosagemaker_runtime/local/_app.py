@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import anyio
 import anyio.abc
 
-from .._auth.sigv4 import verify_request
+from .._auth.verify import verify_request
 from .._exceptions import ParamValidationError
 from .._protocol.eventstream import encode_message
 from .._spec import OperationSpec

@@ -55,7 +55,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
 from .._auth.event_signing import STREAMING_EVENTS_PAYLOAD, EventVerifier
-from .._auth.sigv4 import verify_request
+from .._auth.verify import verify_request
 from .._spec import OperationSpec
 from ._app import _validate
 from ._asgi import Receive, Route, Scope, Send
