@@ -112,6 +112,7 @@ def build(
             else ()
         ),
         client_imports=_client_imports(index, methods),
+        client_checking_imports=_client_checking_imports(index, methods),
         has_endpoint_rules=has_endpoint_rules,
         package=package,
     )
@@ -167,23 +168,34 @@ def _errors_imports(index: ShapeIndex, errors: tuple[ir.ErrorClass, ...]) -> tup
 
 
 def _client_imports(index: ShapeIndex, methods: tuple[ir.ClientMethod, ...]) -> tuple[str, ...]:
-    annotations = [p.annotation for m in methods for p in m.params]
     return (
         imports_for(
-            annotations
-            + ["ClassVar BaseClient ServiceSpec"]
-            + (["Any overload TypedDict Unpack"] if any(m.params_name for m in methods) else [])
-            + (["Required"] if any(p.required for m in methods for p in m.params) else [])
+            ["ClassVar BaseClient ServiceSpec"]
+            + (["Any overload"] if any(m.params_name for m in methods) else [])
             + (["cast"] if any(m.output_class for m in methods) else [])
+            + (["TYPE_CHECKING"] if any(m.params_name for m in methods) else [])
         )
         + (
             ("from . import models",)
             if any(m.output_class or m.params_name for m in methods)
             else ()
         )
-        + _local_import(index, "models", annotations)
         + _local_import(index, "operations", ["SERVICE"] + [m.operation_const for m in methods])
     )
+
+
+def _client_checking_imports(
+    index: ShapeIndex, methods: tuple[ir.ClientMethod, ...]
+) -> tuple[str, ...]:
+    """What the keyword-argument TypedDicts (for type checkers only) name."""
+    annotations = [p.annotation for m in methods for p in m.params]
+    if not any(m.params_name for m in methods):
+        return ()
+    return imports_for(
+        annotations
+        + ["TypedDict Unpack"]
+        + (["Required"] if any(p.required for m in methods for p in m.params) else [])
+    ) + _local_import(index, "models", annotations)
 
 
 def _local_import(

@@ -163,6 +163,8 @@ class GeneratedPackage:
     errors_imports: tuple[str, ...]
     operations_imports: tuple[str, ...]
     client_imports: tuple[str, ...]
+    client_checking_imports: tuple[str, ...]
+    """Imported for type checkers only: what the keyword-argument TypedDicts need."""
     has_endpoint_rules: bool
     package: str = ""
     """Set with ``--package``: the package also re-exports the runtime's public names."""

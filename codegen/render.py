@@ -295,33 +295,42 @@ def _operations(pkg: ir.GeneratedPackage, source: str) -> str:
 
 
 def _client(pkg: ir.GeneratedPackage, source: str) -> str:
-    names = [pkg.client_class] + [m.params_name for m in pkg.methods if m.params_name]
     out = [
         _header(source),
         f'"""The async client of {pkg.title}."""\n\n',
+        "from __future__ import annotations\n\n",
         _import_block(pkg.client_imports) + "\n\n",
     ]
-    out.append(_all(names))
+    # The keyword-argument types exist for type checkers only (creating TypedDicts
+    # costs import time); with the annotations unevaluated, only they name them.
+    checking = []
+    if pkg.client_checking_imports:
+        checking.append(_import_block(pkg.client_checking_imports) + "\n")
     for method in pkg.methods:
         if not method.params_name:
             continue
-        out.append(f"\n\nclass {method.params_name}(TypedDict, total=False):\n")
-        out.append(f'    """Keyword arguments of ``{method.name}``."""\n\n')
+        checking.append(f"\n\nclass {method.params_name}(TypedDict, total=False):\n")
+        checking.append(f'    """Keyword arguments of ``{method.name}``."""\n\n')
         for param in method.params:
             annotation = f"Required[{param.annotation}]" if param.required else param.annotation
-            out.append(f"    {param.attr}: {annotation}\n")
+            checking.append(f"    {param.attr}: {annotation}\n")
+    if checking:
+        block = "".join(checking).rstrip("\n")
+        indented = "\n".join(f"    {line}" if line else "" for line in block.split("\n"))
+        out.append(f"if TYPE_CHECKING:\n{indented}\n\n")
+    out.append(_all([pkg.client_class]))
     out.append(f"\n\nclass {pkg.client_class}(BaseClient):\n    {_doc(pkg.client_doc, 4)}\n\n")
     out.append("    _service_: ClassVar[ServiceSpec] = SERVICE\n")
     if pkg.methods and all(m.duplex for m in pkg.methods):
         out.append("    _duplex_only_: ClassVar[bool] = True\n")
     for m in pkg.methods:
-        # Quoted: the classes are created when a call needs them, not with the client
-        # (``typing.get_type_hints`` creates them, through the models module).
-        result = f'"models.{m.output_class}"' if m.output_class else "None"
+        # Classes named through the models module: they are created when a call needs
+        # them (``typing.get_type_hints`` creates them too), not with the client.
+        result = f"models.{m.output_class}" if m.output_class else "None"
         args = "input, params" if m.params_name else "None, {}"
         invoke = "_invoke_duplex" if m.duplex else "_invoke"
         call = f"await self.{invoke}({m.operation_const}, {args})"
-        body = f"return cast({result}, {call})" if m.output_class else call
+        body = f'return cast("{result}", {call})' if m.output_class else call
         doc = _doc(m.doc, 8)
         if not m.params_name:
             out.append(
@@ -330,10 +339,10 @@ def _client(pkg: ir.GeneratedPackage, source: str) -> str:
             continue
         out.append(
             f"\n    @overload\n"
-            f'    async def {m.name}(self, input: "models.{m.input_class}", /) -> {result}: ...\n\n'
+            f"    async def {m.name}(self, input: models.{m.input_class}, /) -> {result}: ...\n\n"
             f"    @overload\n"
             f"    async def {m.name}(self, /, **params: Unpack[{m.params_name}]) -> {result}: ...\n\n"
-            f'    async def {m.name}(self, input: "models.{m.input_class} | None" = None, /, **params: Any)'
+            f"    async def {m.name}(self, input: models.{m.input_class} | None = None, /, **params: Any)"
             f" -> {result}:\n"
             f"        {doc}\n"
             f"        {body}\n"
