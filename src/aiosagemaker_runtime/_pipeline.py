@@ -66,11 +66,14 @@ def build_input(operation: OperationSpec, input: Any, params: Mapping[str, Any])
             raise TypeError(f"{operation.name} takes no input")
         return None
     shape = operation.shapes[operation.input]
+    if input is None:
+        built = construct_if_plain(shape, operation.shapes, params)
+        if built is not None:  # the common case: no class lookup (shape.cls) per call
+            return built
     cls = shape.cls
     assert cls is not None
     if input is None:
-        built = construct_if_plain(shape, operation.shapes, params)
-        return cls(**params) if built is None else built
+        return cls(**params)
     if params:
         raise TypeError(
             f"{operation.name}: pass either an input model or keyword arguments, not both"
