@@ -129,8 +129,8 @@ def _models_imports(
         + _class_texts(models)
         + (["TypeAlias"] if aliases else [])
         + (["TYPE_CHECKING"] if checking else [])
-        + (["Any"] if groups else [])
-    ) + (("import importlib",) if groups else ())
+        + (["lazy_attributes"] if groups else [])
+    )
 
 
 def _class_texts(models: tuple[ir.ModelClass, ...]) -> list[str]:

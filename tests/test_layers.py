@@ -21,8 +21,10 @@ PACKAGE = "aiosagemaker_runtime"
 ROOT = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 
 #: Records every layer may use: exceptions, configuration, the operation-description
-#: types, the HTTP message records, ids and the User-Agent.
-BASE = frozenset({"_exceptions", "_config", "_spec", "_http", "_ids", "_useragent", "_eventloop"})
+#: types, the HTTP message records, ids, the User-Agent and lazy module attributes.
+BASE = frozenset(
+    {"_exceptions", "_config", "_spec", "_http", "_ids", "_useragent", "_eventloop", "_lazy"}
+)
 #: The stages: each may use the base and itself, nothing else of the package.
 STAGES = frozenset({"_protocol", "_auth", "_endpoints", "_transports"})
 #: The core modules above the stages, with what each may use besides the base.

@@ -2,14 +2,14 @@
 """Shapes of Widget Store as pydantic models."""
 
 import builtins
-import importlib
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, TypeAlias
 
 from annotated_types import Interval, Len, MaxLen
 from pydantic import Field, model_validator
 from typing_extensions import Self
 
+from aiosagemaker_runtime._lazy import lazy_attributes
 from aiosagemaker_runtime._protocol.shapes import (
     BlobPayload,
     Shape,
@@ -214,14 +214,4 @@ _MODULES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __package__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULES})
+__getattr__, __dir__ = lazy_attributes(globals(), _MODULES)
