@@ -14,10 +14,10 @@ Each class is created when it is first imported from here (or first needed by a 
 """
 
 from typing import TYPE_CHECKING as _TYPE_CHECKING
-from typing import Any as _Any
 
 from ._generated import models as _first
 from ._generated_http2 import models as _http2
+from ._lazy import lazy_attributes as _lazy_attributes
 
 if _TYPE_CHECKING:
     from ._generated.models import *  # noqa: F403
@@ -25,15 +25,10 @@ if _TYPE_CHECKING:
 
 __all__ = [*_first.__all__, *_http2.__all__]
 
-
-def __getattr__(name: str) -> _Any:
-    for module in (_first, _http2):
-        if name in module.__all__:
-            value = getattr(module, name)
-            globals()[name] = value
-            return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy_attributes(
+    globals(),
+    {
+        **dict.fromkeys(_first.__all__, "._generated.models"),
+        **dict.fromkeys(_http2.__all__, "._generated_http2.models"),
+    },
+)

@@ -27,7 +27,7 @@ from .._config import ClientConfig
 from .._http import HTTPRequest
 from .aiohttp_direct import direct_sender
 from .aiohttp_response import AiohttpResponse, translate_error
-from .base import BODILESS_METHODS, close_socket_now
+from .base import BODILESS_METHODS, close_socket_now, raise_translated
 from .bodies import LARGE_BODY
 from .tls import verifying_context
 
@@ -275,10 +275,7 @@ class AiohttpTransport:
                     ssl=target[3],
                 )
         except Exception as error:
-            mapped = translate_error(error, url)
-            if mapped is error:
-                raise
-            raise mapped from error
+            raise_translated(error, translate_error(error, url))
         try:
             return AiohttpResponse(response, url, self._config.read_timeout)
         except BaseException:

@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 
 from .._exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
-from .base import fold_headers, safe_error_detail
+from .base import fold_headers, raise_translated, safe_error_detail
 from .bodies import LARGE_BODY, large_body
 
 __all__ = ["AiohttpResponse", "translate_error"]
@@ -73,10 +73,7 @@ class AiohttpResponse:
             response.close()
             if not isinstance(error, Exception):
                 raise
-            mapped = translate_error(error, self._url)
-            if mapped is error:
-                raise
-            raise mapped from error
+            raise_translated(error, translate_error(error, self._url))
         self._content = content
         response.release()
         return content
@@ -153,10 +150,7 @@ class AiohttpResponse:
                     break
                 yield chunk
         except Exception as error:
-            mapped = translate_error(error, self._url)
-            if mapped is error:
-                raise
-            raise mapped from error
+            raise_translated(error, translate_error(error, self._url))
         self._response.release()
 
     async def aclose(self) -> None:

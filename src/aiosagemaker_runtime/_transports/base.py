@@ -10,7 +10,7 @@ subclasses, translated in one place each.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol, runtime_checkable
+from typing import NoReturn, Protocol, runtime_checkable
 
 from .._http import HTTPRequest, HTTPResponse
 
@@ -22,6 +22,7 @@ __all__ = [
     "close_socket_now",
     "content_length",
     "fold_headers",
+    "raise_translated",
     "safe_error_detail",
 ]
 
@@ -80,6 +81,14 @@ class DuplexTransport(Protocol):
     async def aclose(self) -> None:
         """Close every connection the transport owns; open exchanges fail."""
         ...
+
+
+def raise_translated(error: BaseException, mapped: BaseException) -> NoReturn:
+    """Raise an engine's ``error`` as the library's ``mapped`` (from an engine's
+    ``translate_error``), chained to it; ``error`` itself when nothing maps it."""
+    if mapped is error:
+        raise error
+    raise mapped from error
 
 
 def safe_error_detail(error: BaseException) -> str:

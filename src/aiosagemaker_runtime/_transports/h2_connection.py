@@ -46,6 +46,7 @@ from hyperframe.frame import Frame, GoAwayFrame
 
 from .._exceptions import EndpointConnectionError, TransportError
 from . import h2_errors
+from .base import raise_translated
 from .h2_exchange import H2Exchange, Stream
 from .h2_headers import request_headers
 
@@ -164,10 +165,7 @@ class H2Connection:
                         await anyio.aclose_forcefully(socket)
                     raise
         except Exception as error:
-            mapped = h2_errors.translate_error(error, url, connecting=True)
-            if mapped is error:
-                raise
-            raise mapped from error
+            raise_translated(error, h2_errors.translate_error(error, url, connecting=True))
         return connection
 
     async def _start(self) -> None:

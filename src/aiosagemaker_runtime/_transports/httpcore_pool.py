@@ -32,7 +32,7 @@ import anyio.abc
 import anyio.to_thread
 
 from .._http import HTTPRequest
-from .base import BODILESS_METHODS, close_socket_now, fold_headers
+from .base import BODILESS_METHODS, close_socket_now, fold_headers, raise_translated
 from .bodies import LARGE_BODY, LARGE_READ, large_body
 from .httpcore_exchange import FastExchange, connection_class, fast_path_enabled
 from .httpx_errors import translate_error
@@ -147,10 +147,7 @@ class DirectResponse:
             if content is None:
                 content = await self._response.aread()
         except Exception as error:
-            mapped = translate_error(error, self._url)
-            if mapped is error:
-                raise
-            raise mapped from error
+            raise_translated(error, translate_error(error, self._url))
         self._content = content
         await self.aclose()
         return content
@@ -226,10 +223,7 @@ class DirectResponse:
             async for chunk in self._response.aiter_stream():
                 yield chunk
         except Exception as error:
-            mapped = translate_error(error, self._url)
-            if mapped is error:
-                raise
-            raise mapped from error
+            raise_translated(error, translate_error(error, self._url))
         await self.aclose()
 
     async def aclose(self) -> None:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from types import ModuleType
 from typing import Any
 
-from .base import fold_headers
+from .base import fold_headers, raise_translated
 from .httpx_errors import _FAMILIES, translate_error
 
 __all__ = ["HttpxResponse"]
@@ -114,10 +114,7 @@ class HttpxResponse:
             async for chunk in response.aiter_raw():
                 chunks.append(chunk)
         except Exception as error:
-            mapped = translate_error(error, self._url)
-            if mapped is error:
-                raise
-            raise mapped from error
+            raise_translated(error, translate_error(error, self._url))
         content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         self._content = content
         return content
@@ -133,10 +130,7 @@ class HttpxResponse:
             async for chunk in response.aiter_raw():
                 yield chunk
         except Exception as error:
-            mapped = translate_error(error, self._url)
-            if mapped is error:
-                raise
-            raise mapped from error
+            raise_translated(error, translate_error(error, self._url))
 
     async def aclose(self) -> None:
         """Release the connection (idempotent)."""

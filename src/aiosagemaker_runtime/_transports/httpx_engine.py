@@ -28,7 +28,7 @@ import anyio.to_thread
 from .._config import ClientConfig
 from .._eventloop import current_event_loop
 from .._http import HTTPRequest
-from .base import content_length
+from .base import content_length, raise_translated
 from .httpcore_pool import (
     DirectResponse,
     _body_length,
@@ -177,10 +177,7 @@ class HttpxTransport:
             )
             response = await client.send(http_request, stream=True)
         except Exception as error:
-            mapped = translate_error(error, url)
-            if mapped is error:
-                raise
-            raise mapped from error
+            raise_translated(error, translate_error(error, url))
         from .httpx_client import HttpxResponse  # loaded with the family
 
         try:
