@@ -111,13 +111,14 @@ def _local_from_json(shapes: Mapping[str, ShapeSpec], name: str, value: Any) -> 
     if shape is None or value is None:
         return value
     kind = shape.type
-    if kind in ("structure", "union") and isinstance(value, dict) and shape.cls is not None:
+    cls = shape.cls if kind in ("structure", "union") else None
+    if cls is not None and isinstance(value, dict):
         fields = {}
         for member in shape.members:
             key = member.wire_name or member.name
             if key in value:
                 fields[member.attr] = _local_from_json(shapes, member.target, value[key])
-        return shape.cls.model_construct(**fields)
+        return cls.model_construct(**fields)
     if kind == "list" and isinstance(value, list):
         return [_local_from_json(shapes, shape.member, item) for item in value]
     if kind == "map" and isinstance(value, dict):
