@@ -12,12 +12,13 @@
   HTTP/2 whatever ``http_backend`` says (neither httpx2 nor aiohttp writes a request
   while reading its response).
 
-Creating a client takes milliseconds and does no I/O: credentials, region, endpoint
-and the HTTP engine are set up on the first call, off the event loop where that
-means reading files. The one thing started at creation is the TLS context of an
-``https`` endpoint, built in a background thread (:func:`_prefetch_tls`) so that
-loading the CA bundle overlaps the first call's other work instead of following it;
-the caller does no I/O.
+Creating a client takes milliseconds and reads no file but the default engine's
+modules (httpcore2 is imported with the first client of a process, as ``import httpx``
+would be: :mod:`._transports.httpx_engine`): credentials, region, endpoint and the
+connections are set up on the first call, off the event loop where that means reading
+files. The one thing started at creation is the TLS context of an ``https`` endpoint,
+built in a background thread (:func:`_prefetch_tls`) so that loading the CA bundle
+overlaps the first call's other work instead of following it.
 """
 
 from __future__ import annotations

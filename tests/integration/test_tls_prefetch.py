@@ -288,3 +288,15 @@ async def test_no_prefetch_for_a_callers_client_or_a_duplex_only_client(
     assert tls._pending == {}
     client("httpx", "https://127.0.0.1:1")  # the control: an https client does prefetch
     assert list(tls._pending) == ["httpcore2"]
+
+
+async def test_finished_build_is_taken_on_the_event_loop(
+    engine: str, builds: Builds, bundle: Path, tls_server: tuple[Any, bytes]
+) -> None:
+    with FaultServer(ok(b"secure"), ssl_context=tls_server[0]) as server:
+        c = client(engine, server.url)
+        join_builds()  # ready before the first call
+        async with c:
+            assert await invoke(c) == b"secure"
+    assert builds.threads == [THREAD]
+    assert not builds.taking.is_set()  # no worker thread was sent to take it

@@ -113,3 +113,32 @@ def test_proxy_variables_found_as_urllib_finds_them() -> None:
     # Only NO_PROXY, or an empty value: no proxy (urllib's reading, asked in these cases).
     assert _probe_proxies({"NO_PROXY": "127.0.0.1"})["found"] is False
     assert _probe_proxies({"http_proxy": ""})["found"] is False
+
+
+_ENGINE_PROBE = """
+import json, sys
+import aiosagemaker_runtime as pkg
+seen = {"package": "httpcore2" in sys.modules}
+pkg.SageMakerRuntimeClient(region_name="us-east-1", config=pkg.ClientConfig(http_backend="aiohttp"))
+seen["aiohttp client"] = "httpcore2" in sys.modules
+pkg.SageMakerRuntimeClient(region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
+seen["default client"] = "httpcore2" in sys.modules
+print(json.dumps(seen))
+"""
+
+
+def test_httpcore2_is_imported_with_the_first_default_engine() -> None:
+    # Not with the package (nor an aiohttp client): with the client that sends through it,
+    # so that its first call needs no worker thread for the import.
+    done = subprocess.run(
+        [sys.executable, "-c", _ENGINE_PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert json.loads(done.stdout) == {
+        "package": False,
+        "aiohttp client": False,
+        "default client": True,
+    }

@@ -129,3 +129,41 @@ def test_forked_child_does_not_wait_for_the_parents_build(build: FakeBuild) -> N
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_finished_build_is_taken_without_waiting(build: FakeBuild) -> None:
+    tls.prefetch(None)
+    join_builds()
+    context = tls.prefetched_context(None)
+    assert context is not None
+    assert tls.prefetched_context(None) is None  # taken once
+    assert tls.verifying_context(None) is not context  # the next taker builds its own
+    assert build.threads[0] == THREAD and build.threads[1] != THREAD
+
+
+def test_build_in_progress_is_left_to_the_waiting_taker(build: FakeBuild) -> None:
+    build.release.clear()
+    tls.prefetch(None)
+    assert tls.prefetched_context(None) is None  # not finished: no wait here
+    build.release.set()
+    assert tls.verifying_context(None) is not None  # still pending: taken, not rebuilt
+    assert build.threads == [THREAD]
+
+
+def test_finished_build_for_other_settings_is_not_taken(
+    build: FakeBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tls.prefetch(None)
+    join_builds()
+    monkeypatch.setenv("AWS_CA_BUNDLE", "/another/bundle.pem")
+    assert tls.prefetched_context(None) is None
+    assert tls._pending == {}
+    assert tls.verifying_context(None) is not None
+    assert build.threads[0] == THREAD and build.threads[1] != THREAD
+
+
+def test_failed_build_is_not_taken(build: FakeBuild) -> None:
+    build.fail = True
+    tls.prefetch(None)
+    join_builds()
+    assert tls.prefetched_context(None) is None

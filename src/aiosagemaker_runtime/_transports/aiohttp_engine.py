@@ -29,7 +29,7 @@ from .aiohttp_direct import direct_sender
 from .aiohttp_response import AiohttpResponse, translate_error
 from .base import BODILESS_METHODS, close_socket_now, raise_translated
 from .bodies import LARGE_BODY
-from .tls import verifying_context
+from .tls import prefetched_context, verifying_context
 
 __all__ = ["AiohttpResponse", "AiohttpTransport", "translate_error"]
 
@@ -341,7 +341,9 @@ class AiohttpTransport:
         async with self._tls_lock:
             tls = self._tls
             if tls is None:
-                context = await anyio.to_thread.run_sync(verifying_context, None)
+                context = prefetched_context(None)  # ready: no thread hop
+                if context is None:
+                    context = await anyio.to_thread.run_sync(verifying_context, None)
                 tls = self._tls = context if context is not None else True
             return tls
 

@@ -36,7 +36,7 @@ from .base import BODILESS_METHODS, close_socket_now, fold_headers, raise_transl
 from .bodies import LARGE_BODY, LARGE_READ, large_body
 from .httpcore_exchange import FastExchange, connection_class, fast_path_enabled
 from .httpx_errors import translate_error
-from .tls import verifying_context
+from .tls import prefetched_context, verifying_context
 
 if TYPE_CHECKING:
     import ssl
@@ -305,7 +305,10 @@ class _DirectPool:
         async with self._tls_lock:
             context = self._tls
             if context is None:
-                context = await anyio.to_thread.run_sync(self._build_tls)
+                # A context prefetched at the client's creation and ready: no thread hop.
+                context = prefetched_context("httpcore2")
+                if context is None:
+                    context = await anyio.to_thread.run_sync(self._build_tls)
                 self._tls = context
             return context
 

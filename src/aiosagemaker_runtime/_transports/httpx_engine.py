@@ -10,10 +10,13 @@ it is (:mod:`.httpx_client`). Either way, their exceptions become the library's 
 place, :func:`~.httpx_errors.translate_error`. These modules are the only ones that
 speak httpx/httpcore.
 
-The owned engine is set up lazily, in a worker thread, on the first request: importing
-httpcore2 takes tens of milliseconds of blocking I/O that belong neither in client
-creation nor on the event loop. The pool builds the TLS context later still, on its
-first ``https`` connection.
+httpcore2 is imported when the owned engine is created (the first time in a process:
+tens of milliseconds, what ``import httpx`` costs an httpx user), not with the package
+and not in a worker thread at the first request: a thread hop there cost a cold start
+2-9 % on a 2-core machine (the import ran slower off the creating thread). The pool is
+set up on the first request (in a worker thread only when proxies may be configured:
+asking the platform for them can block), and builds its TLS context on its first
+``https`` connection, from the one the client prefetched when there is one.
 """
 
 from __future__ import annotations
@@ -48,12 +51,18 @@ if TYPE_CHECKING:
 __all__ = ["HttpxTransport"]
 
 
-def _environment_has_proxies() -> bool:
-    # urllib.request costs ~10 ms to import (http.client, email): ask it only when a
-    # *_proxy variable is set or the platform keeps proxies outside the environment.
-    if sys.platform not in ("darwin", "win32") and not any(
+def _proxies_possible() -> bool:
+    """Whether a ``*_proxy`` variable is set or the platform keeps proxies outside the
+    environment (then :func:`_environment_has_proxies` must ask, blocking)."""
+    return sys.platform in ("darwin", "win32") or any(
         name.lower().endswith("_proxy") for name in os.environ
-    ):
+    )
+
+
+def _environment_has_proxies() -> bool:
+    # urllib.request costs ~10 ms to import (http.client, email): ask it only when it
+    # may say yes.
+    if not _proxies_possible():
         return False
     import urllib.request
 
@@ -89,6 +98,8 @@ class HttpxTransport:
 
             self._family = _family_of_client(http_client)
         self._direct: _DirectPool | None = None
+        #: httpcore2 for the owned engine (imported here: see the module's docstring)
+        self._httpcore2: Any = _load_httpcore2() if http_client is None else None
         #: The event loop the owned connections belong to (see :meth:`_check_loop`).
         self._loop: object = None
         self._timeout = {
@@ -120,13 +131,13 @@ class HttpxTransport:
         return client
 
     def _prepare_direct(self) -> Any:
-        """httpcore2 for the direct engine; ``None`` when proxies apply.
+        """httpcore2 for the direct engine; ``None`` when proxies apply. May block.
 
         No TLS context here: the pool builds one on its first ``https`` connection.
         """
         if _environment_has_proxies():
             return None
-        return _load_httpcore2()
+        return self._httpcore2
 
     async def _start(self) -> None:
         if self._closed:
@@ -137,7 +148,10 @@ class HttpxTransport:
             if self._client is not None or self._direct is not None:
                 return
             self._loop = current_event_loop()
-            httpcore2 = await anyio.to_thread.run_sync(self._prepare_direct)
+            if _proxies_possible():
+                httpcore2 = await anyio.to_thread.run_sync(self._prepare_direct)
+            else:
+                httpcore2 = self._httpcore2
             if httpcore2 is None:
                 self._client = await anyio.to_thread.run_sync(self._create_client)
             else:

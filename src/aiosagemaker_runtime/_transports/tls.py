@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Literal, overload
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["Default", "prefetch", "ssl_context_from_env", "verifying_context"]
+__all__ = ["Default", "prefetch", "prefetched_context", "ssl_context_from_env", "verifying_context"]
 
 #: The context an engine uses when ``AWS_CA_BUNDLE`` is not set: httpcore2's
 #: (``SSL_CERT_FILE`` / ``SSL_CERT_DIR``, else the system's CAs), or none (``None``:
@@ -129,6 +129,21 @@ def prefetch(default: Default, needed: Callable[[], bool] | None = None) -> None
         target=build.run, args=(needed,), name="aiosagemaker-runtime-tls", daemon=True
     )
     thread.start()
+
+
+def prefetched_context(default: Default) -> ssl.SSLContext | None:
+    """The prefetched context for ``default`` if its build has finished (and succeeded)
+    for the current settings, taken; else ``None`` (then call :func:`verifying_context`
+    from a worker thread). Does not block: an event loop may call it.
+    """
+    with _lock:
+        build = _pending.get(default)
+        if build is None or not build.done.is_set() or build.failed:
+            return None
+        del _pending[default]
+    if build.settings != _settings():
+        return None
+    return build.context
 
 
 @overload
