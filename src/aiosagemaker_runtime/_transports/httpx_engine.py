@@ -12,8 +12,9 @@ speak httpx/httpcore.
 
 httpcore2 is imported when the owned engine is created (the first time in a process:
 tens of milliseconds, what ``import httpx`` costs an httpx user), not with the package
-and not in a worker thread at the first request: a thread hop there cost a cold start
-2-9 % on a 2-core machine (the import ran slower off the creating thread). The pool is
+and not in a worker thread at the first request: that thread (and the one taking the
+prefetched TLS context) cost a cold start 1-2 % over HTTP, ~5 % over HTTPS, the import
+running slower on another core (bench/PROFILE.md). The pool is
 set up on the first request (in a worker thread only when proxies may be configured:
 asking the platform for them can block), and builds its TLS context on its first
 ``https`` connection, from the one the client prefetched when there is one.
