@@ -302,6 +302,10 @@ def _wait_for(condition: Any, what: str, timeout: float = 30.0) -> None:
         time.sleep(0.02)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _count_lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
@@ -319,7 +323,9 @@ def test_sigint_mid_run_then_resume(served: Served, model: Model, tmp_path: Path
         "--endpoint-url", served.url, "invoke-endpoint-batch", "--endpoint-name", "free",
         "--input", str(source), "--output", str(out), "--concurrency", "8",
     )  # fmt: skip
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, env=env)
+    # SIGINT at its default in the child: a shell starting the test run in the background
+    # makes it ignored, and the child would inherit that (and rightly keep ignoring it).
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, env=env, preexec_fn=_default_sigint)
     try:
         _wait_for(lambda: _count_lines(out) >= stall and model.state.arrived.is_set(), "stall")
         process.send_signal(signal.SIGINT)
