@@ -50,15 +50,21 @@ def record_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return threads
 
 
-async def test_first_call_without_proxies_asks_no_worker_thread(
-    no_proxies: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    threads = record_threads(monkeypatch)
+async def invoke_plain() -> int:
+    """One call to a fresh server over ``http``; the requests the server got."""
     with FaultServer(ok(b"plain")) as server:
         async with client(server.url) as c:
             with anyio.fail_after(10):
                 out = await c.invoke_endpoint(endpoint_name="ep", body=b"x")
     assert out.body == b"plain"
+    return len(server.requests)
+
+
+async def test_first_call_without_proxies_asks_no_worker_thread(
+    no_proxies: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads = record_threads(monkeypatch)
+    await invoke_plain()
     assert threads == []
 
 
@@ -67,10 +73,6 @@ async def test_a_proxy_variable_is_looked_at_in_a_worker_thread(
 ) -> None:
     monkeypatch.setenv("NO_PROXY", "example.com")  # proxies possible, none for this URL
     threads = record_threads(monkeypatch)
-    with FaultServer(ok(b"plain")) as server:
-        async with client(server.url) as c:
-            with anyio.fail_after(10):
-                out = await c.invoke_endpoint(endpoint_name="ep", body=b"x")
-    assert out.body == b"plain"
+    requests = await invoke_plain()
     assert len(threads) == 1 and threads[0] != threading.current_thread().name
-    assert len(server.requests) == 1  # sent directly, not through a proxy
+    assert requests == 1  # sent directly, not through a proxy

@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from aiosagemaker_runtime._endpoints import rules as _rules
 from aiosagemaker_runtime._protocol.errors import _body_text, _reason
@@ -47,11 +48,21 @@ print(json.dumps({"baseline": sorted(baseline), "after": sorted(sys.modules)}))
 """
 
 
-def _modules_after_import() -> tuple[set[str], set[str]]:
+def _run_probe(code: str, env: dict[str, str] | None = None) -> Any:
+    """What ``code`` prints as JSON, run in a fresh interpreter."""
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=env,
     )
-    result = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+def _modules_after_import() -> tuple[set[str], set[str]]:
+    result = _run_probe(_PROBE)
     return set(result["baseline"]), set(result["after"])
 
 
@@ -91,15 +102,7 @@ def _probe_proxies(env: dict[str, str]) -> dict[str, bool]:
     import os
 
     clean = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    done = subprocess.run(
-        [sys.executable, "-c", _PROXY_PROBE],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-        env={**clean, **env},
-    )
-    result: dict[str, bool] = json.loads(done.stdout)
+    result: dict[str, bool] = _run_probe(_PROXY_PROBE, {**clean, **env})
     return result
 
 
@@ -130,14 +133,7 @@ print(json.dumps(seen))
 def test_httpcore2_is_imported_with_the_first_default_engine() -> None:
     # Not with the package (nor an aiohttp client): with the client that sends through it,
     # so that its first call needs no worker thread for the import.
-    done = subprocess.run(
-        [sys.executable, "-c", _ENGINE_PROBE],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    assert json.loads(done.stdout) == {
+    assert _run_probe(_ENGINE_PROBE) == {
         "package": False,
         "aiohttp client": False,
         "default client": True,
