@@ -3,7 +3,8 @@
 One local server process (``bench.server``) serving plain HTTP and, on a second port,
 TLS with a certificate from a CA made for the run (``bench.tls``); every client kind
 runs in its own worker process (``bench.worker``), one per kind and scheme, kinds
-interleaved in rounds (order rotated per round) against the same server. The 1 KiB
+interleaved per configuration (each configuration of a round run by every kind in turn,
+the order rotated per round) against the same server. The 1 KiB
 configurations (c=1, 16, 128) and the cold start run over HTTPS and HTTP; 5 MiB, the
 leak check and event-stream decoding over HTTP only. Over HTTPS the AWS clients (ours
 included) trust the CA through ``AWS_CA_BUNDLE``, the raw clients through an SSL
@@ -124,8 +125,8 @@ def groups(
     """``(scheme, configurations)`` measured together in one worker process, in run order.
 
     1 KiB: one long-lived process per kind and scheme for all three concurrencies (over
-    each scheme in turn). 5 MiB (HTTP): one process per configuration, so that peak RSS
-    growth starts from a fresh process.
+    each scheme in turn), given one configuration at a time. 5 MiB (HTTP): one process
+    per configuration, so that peak RSS growth starts from a fresh process.
     """
     out: list[tuple[str, list[dict[str, Any]]]] = []
     for size in sizes:
@@ -376,6 +377,7 @@ class Run:
         self.cold: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.leak: dict[str, dict[str, Any]] = {}
         self.traced: dict[str, Any] = {}
+        self._persistent: dict[tuple[str, str], PersistentWorker] = {}
 
     def log_done(self, what: str) -> None:
         log(f"{what} done ({time.perf_counter() - self.started:.0f} s)")
@@ -395,7 +397,7 @@ class Run:
         # 1 KiB: one long-lived worker per kind and scheme (start-up paid once); 5 MiB: a
         # fresh process per configuration, so that its peak RSS growth starts from a clean
         # heap.
-        persistent = {
+        persistent = self._persistent = {
             (kind, scheme): PersistentWorker(
                 kind, server.base(scheme), server.http, self.envs[scheme]
             )
@@ -409,22 +411,33 @@ class Run:
                     size = configs[0]["size"]
                     if size != KIB and rnd >= p["rounds_big"]:
                         continue
-                    for kind in order:
-                        if size == KIB:
-                            got, err = persistent[(kind, scheme)].run(configs)
-                        else:
-                            cmd = ["bench.worker", "--kind", kind, "--base", server.base(scheme)]
-                            cmd += ["--configs", json.dumps(configs)]
-                            got, err = run_child(cmd, self.envs[scheme], 300)
-                        for r in got:
-                            self.results[(scheme, r["size"], r["concurrency"])][rnd][kind] = r
-                        if err:
-                            self.errors[f"{kind} {scheme} {SIZE_LABEL[size]}"] = err
-                            log(f"  {kind} {scheme}: {err}")
+                    # One configuration at a time, every kind in turn: the rounds of two
+                    # kinds a ratio compares are seconds apart, not a whole round's worth
+                    # of the other kinds' configurations (this machine's speed drifts).
+                    for config in configs:
+                        for kind in order:
+                            self._turn(server, scheme, rnd, kind, [config])
                 self.log_done(f"round {rnd + 1}/{p['rounds']}")
         finally:
             for worker in persistent.values():
                 worker.close()
+
+    def _turn(
+        self, server: Server, scheme: str, rnd: int, kind: str, configs: list[dict[str, Any]]
+    ) -> None:
+        """Measure ``configs`` (one size) for one kind in round ``rnd``."""
+        size = configs[0]["size"]
+        if size == KIB:
+            got, err = self._persistent[(kind, scheme)].run(configs)
+        else:
+            cmd = ["bench.worker", "--kind", kind, "--base", server.base(scheme)]
+            cmd += ["--configs", json.dumps(configs)]
+            got, err = run_child(cmd, self.envs[scheme], 300)
+        for r in got:
+            self.results[(scheme, r["size"], r["concurrency"])][rnd][kind] = r
+        if err:
+            self.errors[f"{kind} {scheme} {SIZE_LABEL[size]}"] = err
+            log(f"  {kind} {scheme}: {err}")
 
     def cold_starts(self, server: Server) -> None:
         kinds = [k for k in COLD_KINDS if k in self.kinds]

@@ -127,8 +127,9 @@ def _header(rep: Report, m: Measured) -> None:
         f"(`python -m bench{' --quick' if m.quick else ''}`) on {m.date} in {m.elapsed:.0f} s; "
         f"{p['rounds']} rounds of 1 KiB over {schemes}"
         + (f" and {p['rounds_big']} of 5 MiB over HTTP" if p["rounds_big"] else "")
-        + ", kinds interleaved (order rotated each round), each kind in "
-        "its own process against one local server process.",
+        + ", kinds interleaved per configuration (each configuration run by every kind in "
+        "turn, the order rotated each round), each kind in its own process against one "
+        "local server process.",
         "",
     )
     vers = versions()
