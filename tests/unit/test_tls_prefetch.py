@@ -75,12 +75,17 @@ def test_taker_waits_for_a_build_in_progress(build: FakeBuild) -> None:
     assert build.threads == [THREAD]
 
 
-def test_other_settings_at_the_take_are_built_anew(
-    build: FakeBuild, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _prefetch_then_change_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A finished prefetch for the default settings, then a different CA bundle."""
     tls.prefetch(None)
     join_builds()
     monkeypatch.setenv("AWS_CA_BUNDLE", "/another/bundle.pem")
+
+
+def test_other_settings_at_the_take_are_built_anew(
+    build: FakeBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _prefetch_then_change_bundle(monkeypatch)
     assert tls.verifying_context(None) is not None
     assert build.threads[0] == THREAD and build.threads[1] != THREAD
 
@@ -153,9 +158,7 @@ def test_build_in_progress_is_left_to_the_waiting_taker(build: FakeBuild) -> Non
 def test_finished_build_for_other_settings_is_not_taken(
     build: FakeBuild, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tls.prefetch(None)
-    join_builds()
-    monkeypatch.setenv("AWS_CA_BUNDLE", "/another/bundle.pem")
+    _prefetch_then_change_bundle(monkeypatch)
     assert tls.prefetched_context(None) is None
     assert tls._pending == {}
     assert tls.verifying_context(None) is not None
